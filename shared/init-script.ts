@@ -1,0 +1,132 @@
+import { type CorefileConfig, renderCorefile } from "./corefile.ts";
+
+export interface InitScriptConfig extends CorefileConfig {
+  /** Fixed upstreams; empty: the task's own nameservers, read from resolv.conf at start. */
+  upstreams: readonly string[];
+  fallback: boolean;
+  resolverTimeout: number;
+  resolverAttempts: number;
+  /** Copy the static busybox into the volume as the health probe. */
+  installProbe: boolean;
+}
+
+/** The VPC resolver, used only when the task's resolv.conf names no usable nameserver. */
+export const VPC_RESOLVER = "169.254.169.253";
+export const ORIGINAL_PREFIX = "#dns-cache-orig: ";
+
+const SAFE = /^[A-Za-z0-9 .:_%{}\n-]*$/;
+
+/**
+ * POSIX sh run by the init container (busybox) before anything else in the task. It never fails the
+ * task: every problem is logged and the script exits 0, leaving resolv.conf as it was.
+ *
+ * Facts it relies on (DESIGN.md): resolv.conf is one bind-mounted file shared by every container of an
+ * awsvpc task, so it is rewritten in place (`cat > file`, never rename or `sed -i`); busybox's `[ -w ]`
+ * lies for root, so writability is tested by opening the file for append. The original lines are kept
+ * as comments, so a second run rebuilds the same file from them.
+ * DNS_CACHE_RESOLV_CONF, DNS_CACHE_DIR and DNS_CACHE_BUSYBOX exist for tests only.
+ */
+export function renderInitScript(config: InitScriptConfig): string {
+  const corefile = renderCorefile(config, "$upstreams");
+  // The Corefile goes through an unquoted here-document: only $upstreams may expand.
+  if (!SAFE.test(corefile.replace("$upstreams", ""))) throw new Error("Corefile holds characters unsafe in a here-document");
+  for (const ip of config.upstreams) {
+    if (!/^[0-9A-Fa-f.:]+$/.test(ip)) throw new Error(`unsafe upstream ${ip}`);
+  }
+  return `set -u
+set -f
+R="\${DNS_CACHE_RESOLV_CONF:-/etc/resolv.conf}"
+D="\${DNS_CACHE_DIR:-/dns-cache}"
+B="\${DNS_CACHE_BUSYBOX:-/bin/busybox}"
+log() { printf 'dns-cache-init: %s\\n' "$*" >&2; }
+fixed_upstreams='${config.upstreams.join(" ")}'
+fallback=${config.fallback ? "on" : "off"}
+
+# The original file, also when this already ran (its lines are kept as comments).
+if [ ! -r "$R" ]; then
+  log "WARNING: cannot read $R; leaving DNS as it is"
+  exit 0
+fi
+if grep -q '^${ORIGINAL_PREFIX}' "$R" 2>/dev/null; then
+  orig=$(sed -n 's/^${ORIGINAL_PREFIX}//p' "$R")
+else
+  orig=$(cat "$R")
+fi
+
+nameservers=""
+kept=""
+opts=""
+nl='
+'
+while IFS= read -r line; do
+  set -- $line
+  [ $# -gt 0 ] || continue
+  case "$1" in
+    nameserver)
+      if [ $# -ge 2 ]; then
+        case "$2" in
+          127.*|::1) ;;
+          *) nameservers="$nameservers $2" ;;
+        esac
+      fi ;;
+    options)
+      shift
+      for o in "$@"; do
+        case "$o" in
+          timeout:*|attempts:*) ;;
+          *) opts="$opts $o" ;;
+        esac
+      done ;;
+    \\#*|\\;*) ;;
+    *) kept="$kept$line$nl" ;;
+  esac
+done <<EOF_ORIG
+$orig
+EOF_ORIG
+
+upstreams="$fixed_upstreams"
+[ -n "$upstreams" ] || upstreams="\${nameservers# }"
+if [ -z "$upstreams" ]; then
+  upstreams=${VPC_RESOLVER}
+  log "no nameserver in $R; forwarding to the VPC resolver $upstreams"
+fi
+
+fail() {
+  log "WARNING: $*; leaving DNS as it is"
+  exit 0
+}
+
+mkdir -p "$D" && chmod 0755 "$D" || fail "cannot create $D"
+cat > "$D/Corefile.new" <<EOF_COREFILE || fail "cannot write $D/Corefile"
+${corefile}EOF_COREFILE
+chmod 0644 "$D/Corefile.new" && mv -f "$D/Corefile.new" "$D/Corefile" || fail "cannot write $D/Corefile"
+${
+  config.installProbe
+    ? `if [ ! -x "$D/busybox" ]; then
+  cp "$B" "$D/busybox.new" && chmod 0755 "$D/busybox.new" && mv -f "$D/busybox.new" "$D/busybox" || fail "cannot install the health probe"
+fi
+`
+    : ""
+}
+{
+  echo "# Managed by dns-cache: queries go to the per-task DNS cache on 127.0.0.1 first."
+  echo "nameserver 127.0.0.1"
+  if [ "$fallback" = on ]; then
+    for n in $nameservers; do echo "nameserver $n"; done
+  fi
+  printf '%s' "$kept"
+  echo "options$opts timeout:${config.resolverTimeout} attempts:${config.resolverAttempts}"
+  printf '%s\\n' "$orig" | sed 's/^/${ORIGINAL_PREFIX}/'
+} > "$D/resolv.conf.new" || fail "cannot prepare the new resolv.conf"
+
+if cmp -s "$D/resolv.conf.new" "$R"; then
+  log "resolv.conf already points at the cache"
+elif { : >> "$R"; } 2>/dev/null && { cat "$D/resolv.conf.new" > "$R"; } 2>/dev/null; then
+  log "resolv.conf now points at the cache (upstreams: $upstreams; fallback: $fallback)"
+else
+  log "WARNING: $R is not writable; the task runs without the DNS cache"
+fi
+rm -f "$D/resolv.conf.new"
+exit 0
+`;
+}
