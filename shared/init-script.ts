@@ -29,7 +29,8 @@ const SAFE = /^[A-Za-z0-9 .:_%{}\n-]*$/;
 export function renderInitScript(config: InitScriptConfig): string {
   const corefile = renderCorefile(config, "$upstreams");
   // The Corefile goes through an unquoted here-document: only $upstreams may expand.
-  if (!SAFE.test(corefile.replace("$upstreams", ""))) throw new Error("Corefile holds characters unsafe in a here-document");
+  if (!SAFE.test(corefile.replace("$upstreams", "")))
+    throw new Error("Corefile holds characters unsafe in a here-document");
   for (const ip of config.upstreams) {
     if (!/^[0-9A-Fa-f.:]+$/.test(ip)) throw new Error(`unsafe upstream ${ip}`);
   }
@@ -42,15 +43,19 @@ log() { printf 'dns-cache-init: %s\\n' "$*" >&2; }
 fixed_upstreams='${config.upstreams.join(" ")}'
 fallback=${config.fallback ? "on" : "off"}
 
-# The original file, also when this already ran (its lines are kept as comments).
+# The original file, also when this already ran (its lines are kept as comments). CRs are dropped:
+# a CRLF file would otherwise put "10.0.0.2<CR>" into the Corefile. When the file cannot be read, the
+# Corefile and the probe are still written (the cache must start and turn healthy, or the app
+# containers that wait for it never start), but resolv.conf is left alone.
+readable=yes
 if [ ! -r "$R" ]; then
-  log "WARNING: cannot read $R; leaving DNS as it is"
-  exit 0
-fi
-if grep -q '^${ORIGINAL_PREFIX}' "$R" 2>/dev/null; then
+  readable=no
+  orig=""
+elif grep -q '^${ORIGINAL_PREFIX}' "$R" 2>/dev/null; then
   orig=$(sed -n 's/^${ORIGINAL_PREFIX}//p' "$R")
-else
-  orig=$(cat "$R")
+elif ! orig=$(tr -d '\\r' < "$R"); then
+  readable=no
+  orig=""
 fi
 
 nameservers=""
@@ -119,7 +124,9 @@ fi
   printf '%s\\n' "$orig" | sed 's/^/${ORIGINAL_PREFIX}/'
 } > "$D/resolv.conf.new" || fail "cannot prepare the new resolv.conf"
 
-if cmp -s "$D/resolv.conf.new" "$R"; then
+if [ "$readable" = no ]; then
+  log "WARNING: cannot read $R; leaving it as it is: the task runs without the DNS cache"
+elif cmp -s "$D/resolv.conf.new" "$R"; then
   log "resolv.conf already points at the cache"
 elif { : >> "$R"; } 2>/dev/null && { cat "$D/resolv.conf.new" > "$R"; } 2>/dev/null; then
   log "resolv.conf now points at the cache (upstreams: $upstreams; fallback: $fallback)"

@@ -32,8 +32,8 @@ export const TAG_PREFIX = "dns-cache:";
 
 // Pinned, multi-arch, pulled from Amazon ECR Public (no anonymous pull limits).
 export const DEFAULT_OPTIONS: Readonly<InjectOptions> = Object.freeze({
-  corednsImage: "public.ecr.aws/eks-distro/coredns/coredns:v1.12.4-eks-1-34-latest",
-  initImage: "public.ecr.aws/docker/library/busybox:1.37-musl",
+  corednsImage: "public.ecr.aws/eks-distro/coredns/coredns:v1.13.2-eks-1-36-1",
+  initImage: "public.ecr.aws/docker/library/busybox:1.37.0-musl",
   upstreams: [],
   fallback: true,
   cacheSuccessCapacity: 9984,
@@ -59,7 +59,8 @@ export interface OptionSpec<K extends OptionKey = OptionKey> {
   readonly name: string;
   readonly help: string;
   readonly parse: (raw: string) => InjectOptions[K];
-  readonly format: (value: InjectOptions[K]) => string;
+  // Method syntax: a spec for one option is usable where any spec is expected.
+  format(value: InjectOptions[K]): string;
 }
 
 const ON = new Set(["on", "true", "yes", "enabled", "1"]);
@@ -101,7 +102,8 @@ function parseUpstreams(raw: string): string[] {
   for (const ip of list) {
     if (isIP(ip) === 0) throw new Error(`"${ip}" is not an IPv4 or IPv6 address`);
     // The cache itself listens on loopback: forwarding there would loop.
-    if (/^127\./.test(ip) || ip === "::1") throw new Error(`"${ip}" is a loopback address; the cache would query itself`);
+    if (/^127\./.test(ip) || ip === "::1")
+      throw new Error(`"${ip}" is a loopback address; the cache would query itself`);
   }
   return list;
 }
@@ -114,7 +116,8 @@ function parseServeStale(raw: string): string | null {
   const m = DURATION.exec(v);
   if (!m) throw new Error(`expected off or a duration such as 30m or 1h, got "${raw}"`);
   const seconds = Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
-  if (seconds < 1 || seconds > 7 * 86400) throw new Error(`expected a duration from 1s to 168h, got "${raw}"`);
+  if (seconds < 1 || seconds > 7 * 86400)
+    throw new Error(`expected a duration from 1s to 168h, got "${raw}"`);
   return v;
 }
 
@@ -136,8 +139,20 @@ function spec<K extends OptionKey>(s: OptionSpec<K>): OptionSpec<K> {
 }
 
 export const OPTION_SPECS = [
-  spec({ key: "corednsImage", name: "coredns-image", help: "CoreDNS image for the cache container", parse: parseImage, format: str }),
-  spec({ key: "initImage", name: "init-image", help: "busybox image (a static -musl tag) for the init container", parse: parseImage, format: str }),
+  spec({
+    key: "corednsImage",
+    name: "coredns-image",
+    help: "CoreDNS image for the cache container",
+    parse: parseImage,
+    format: str,
+  }),
+  spec({
+    key: "initImage",
+    name: "init-image",
+    help: "busybox image (a static -musl tag) for the init container",
+    parse: parseImage,
+    format: str,
+  }),
   spec({
     key: "upstreams",
     name: "upstream",
@@ -145,20 +160,104 @@ export const OPTION_SPECS = [
     parse: parseUpstreams,
     format: (v) => (v.length === 0 ? "auto" : v.join(" ")),
   }),
-  spec({ key: "fallback", name: "fallback", help: "keep the original nameservers after the cache in resolv.conf (on|off)", parse: parseBool, format: onOff }),
-  spec({ key: "cacheSuccessCapacity", name: "cache-success", help: "capacity of the answer cache, entries", parse: intIn(256, 1_000_000), format: str }),
-  spec({ key: "cacheSuccessTtl", name: "cache-success-ttl", help: "longest time an answer is cached, seconds", parse: intIn(1, 86400), format: str }),
-  spec({ key: "cacheDenialCapacity", name: "cache-denial", help: "capacity of the NXDOMAIN/NODATA cache, entries", parse: intIn(256, 1_000_000), format: str }),
-  spec({ key: "cacheDenialTtl", name: "cache-denial-ttl", help: "longest time a negative answer is cached, seconds", parse: intIn(1, 3600), format: str }),
-  spec({ key: "prefetch", name: "prefetch", help: "refresh popular names before they expire (on|off)", parse: parseBool, format: onOff }),
-  spec({ key: "serveStale", name: "serve-stale", help: "answer from expired entries when upstreams fail, for this long (off|30m|1h…)", parse: parseServeStale, format: (v) => v ?? "off" }),
-  spec({ key: "healthCheck", name: "health-check", help: "container health check; apps wait for HEALTHY (on) or START (off)", parse: parseBool, format: onOff }),
-  spec({ key: "healthPort", name: "health-port", help: "127.0.0.1 port of CoreDNS's health endpoint (auto|1024-65535)", parse: parseHealthPort, format: str }),
-  spec({ key: "metricsPort", name: "metrics-port", help: "127.0.0.1 port for Prometheus metrics (off|1024-65535)", parse: parseMetricsPort, format: (v) => (v === null ? "off" : String(v)) }),
-  spec({ key: "memoryReservation", name: "memory", help: "memory reserved for the cache container, MiB", parse: intIn(16, 4096), format: str }),
-  spec({ key: "memoryLimit", name: "memory-limit", help: "hard memory limit of the cache container, MiB", parse: intIn(16, 16384), format: str }),
-  spec({ key: "resolverTimeout", name: "resolver-timeout", help: "resolv.conf timeout option, seconds", parse: intIn(1, 30), format: str }),
-  spec({ key: "resolverAttempts", name: "resolver-attempts", help: "resolv.conf attempts option", parse: intIn(1, 5), format: str }),
+  spec({
+    key: "fallback",
+    name: "fallback",
+    help: "keep the original nameservers after the cache in resolv.conf (on|off)",
+    parse: parseBool,
+    format: onOff,
+  }),
+  spec({
+    key: "cacheSuccessCapacity",
+    name: "cache-success",
+    help: "capacity of the answer cache, entries",
+    parse: intIn(1024, 1_000_000),
+    format: str,
+  }),
+  spec({
+    key: "cacheSuccessTtl",
+    name: "cache-success-ttl",
+    help: "longest time an answer is cached, seconds",
+    parse: intIn(1, 86400),
+    format: str,
+  }),
+  spec({
+    key: "cacheDenialCapacity",
+    name: "cache-denial",
+    help: "capacity of the NXDOMAIN/NODATA cache, entries",
+    parse: intIn(1024, 1_000_000),
+    format: str,
+  }),
+  spec({
+    key: "cacheDenialTtl",
+    name: "cache-denial-ttl",
+    help: "longest time a negative answer is cached, seconds",
+    parse: intIn(1, 3600),
+    format: str,
+  }),
+  spec({
+    key: "prefetch",
+    name: "prefetch",
+    help: "refresh popular names before they expire (on|off)",
+    parse: parseBool,
+    format: onOff,
+  }),
+  spec({
+    key: "serveStale",
+    name: "serve-stale",
+    help: "answer from expired entries when upstreams fail, for this long (off|30m|1h…)",
+    parse: parseServeStale,
+    format: (v) => v ?? "off",
+  }),
+  spec({
+    key: "healthCheck",
+    name: "health-check",
+    help: "container health check; apps wait for HEALTHY (on) or START (off)",
+    parse: parseBool,
+    format: onOff,
+  }),
+  spec({
+    key: "healthPort",
+    name: "health-port",
+    help: "127.0.0.1 port of CoreDNS's health endpoint (auto|1024-65535)",
+    parse: parseHealthPort,
+    format: str,
+  }),
+  spec({
+    key: "metricsPort",
+    name: "metrics-port",
+    help: "127.0.0.1 port for Prometheus metrics (off|1024-65535)",
+    parse: parseMetricsPort,
+    format: (v) => (v === null ? "off" : String(v)),
+  }),
+  spec({
+    key: "memoryReservation",
+    name: "memory",
+    help: "memory reserved for the cache container, MiB",
+    parse: intIn(16, 4096),
+    format: str,
+  }),
+  spec({
+    key: "memoryLimit",
+    name: "memory-limit",
+    help: "hard memory limit of the cache container, MiB",
+    parse: intIn(16, 16384),
+    format: str,
+  }),
+  spec({
+    key: "resolverTimeout",
+    name: "resolver-timeout",
+    help: "resolv.conf timeout option, seconds",
+    parse: intIn(1, 30),
+    format: str,
+  }),
+  spec({
+    key: "resolverAttempts",
+    name: "resolver-attempts",
+    help: "resolv.conf attempts option",
+    parse: intIn(1, 5),
+    format: str,
+  }),
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionName = (typeof OPTION_SPECS)[number]["name"];
@@ -182,7 +281,10 @@ function parseWith(spec: OptionSpec, raw: string, source: string): unknown {
 export type PartialOptions = Partial<InjectOptions>;
 
 /** Parses raw strings keyed by option name (flags); unknown names are errors. */
-export function parseOptionValues(raw: Readonly<Record<string, string | undefined>>, sourceOf: (name: string) => string): PartialOptions {
+export function parseOptionValues(
+  raw: Readonly<Record<string, string | undefined>>,
+  sourceOf: (name: string) => string,
+): PartialOptions {
   const out: Record<string, unknown> = {};
   for (const s of OPTION_SPECS) {
     const value = raw[s.name];
@@ -207,14 +309,19 @@ export function isOptionTagKey(key: string): boolean {
 }
 
 /** Options set by `dns-cache:<name>` tags. Returns the parsed options and one message per bad tag. */
-export function optionsFromTags(tags: ReadonlyArray<{ key?: string; value?: string }>, reservedKeys: ReadonlySet<string>): { options: PartialOptions; errors: string[] } {
+export function optionsFromTags(
+  tags: ReadonlyArray<{ key?: string; value?: string }>,
+  reservedKeys: ReadonlySet<string>,
+): { options: PartialOptions; errors: string[] } {
   const out: Record<string, unknown> = {};
   const errors: string[] = [];
   for (const { key, value } of tags) {
     if (!key?.startsWith(TAG_PREFIX) || reservedKeys.has(key)) continue;
     const s = OPTION_SPECS.find((o) => tagKeyOf(o) === key);
     if (!s) {
-      errors.push(`tag ${key} is not a dns-cache option (known: ${OPTION_SPECS.map((o) => tagKeyOf(o)).join(", ")})`);
+      errors.push(
+        `tag ${key} is not a dns-cache option (known: ${OPTION_SPECS.map((o) => tagKeyOf(o)).join(", ")})`,
+      );
       continue;
     }
     try {
@@ -238,7 +345,10 @@ export function mergeOptions(...layers: PartialOptions[]): InjectOptions {
 }
 
 export function describeOptions(options: InjectOptions): Array<{ name: string; value: string }> {
-  return OPTION_SPECS.map((s) => ({ name: s.name, value: (s.format as (v: unknown) => string)(options[s.key]) }));
+  return OPTION_SPECS.map((s) => ({
+    name: s.name,
+    value: (s.format as (v: unknown) => string)(options[s.key]),
+  }));
 }
 
 /** Short, stable digest of the effective options, recorded on injected revisions. */
