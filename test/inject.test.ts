@@ -1,0 +1,318 @@
+import { describe, expect, it } from "vitest";
+import { REFUSAL_REASONS } from "../shared/errors.ts";
+import {
+  CACHE_CONTAINER,
+  HEALTH_PORT_CANDIDATES,
+  type Injected,
+  INIT_CONTAINER,
+  type InjectResult,
+  inject,
+  MARKER_TAGS,
+  serialize,
+  VOLUME,
+} from "../shared/inject.ts";
+import { normalize } from "../shared/task-definition.ts";
+import { VERSION } from "../shared/version.ts";
+import { fargateApp } from "./helpers/fixtures.ts";
+
+function injected(result: InjectResult): Injected {
+  if (result.outcome !== "injected") throw new Error(`refused: ${JSON.stringify(result.refusals)}`);
+  return result;
+}
+
+function reasons(result: InjectResult): string[] {
+  return result.outcome === "refused" ? result.refusals.map((r) => r.reason) : [];
+}
+
+const tag = (key: string, value: string) => ({ key, value });
+
+describe("normalize", () => {
+  const described = {
+    taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:7",
+    revision: 7,
+    status: "ACTIVE",
+    requiresAttributes: [{ name: "com.amazonaws.ecs.capability.logging-driver.awslogs" }],
+    compatibilities: ["EC2", "FARGATE"],
+    registeredAt: "2026-11-20T10:00:00.000Z",
+    registeredBy: "arn:aws:sts::123456789012:assumed-role/deploy/ci",
+    ...fargateApp({ tags: undefined }),
+    someFutureField: { nested: [1, 2, 3] },
+  };
+  delete (described as Record<string, unknown>).tags;
+
+  it("reads the three input forms into the same RegisterTaskDefinition input", () => {
+    const tags = [tag("team", "payments")];
+    const fromDescribeOutput = normalize({ taskDefinition: described, tags });
+    const fromBare = normalize({ ...described, tags });
+    const { taskDefinitionArn, revision, status, requiresAttributes, compatibilities, registeredAt, registeredBy, ...register } =
+      described;
+    const fromRegister = normalize({ ...register, tags });
+    expect(fromDescribeOutput.definition).toEqual(fromRegister.definition);
+    expect(fromBare.definition).toEqual(fromRegister.definition);
+    expect(fromDescribeOutput.sourceRevision).toBe(7);
+    expect(fromDescribeOutput.sourceArn).toBe(taskDefinitionArn);
+    expect(fromRegister.sourceRevision).toBeUndefined();
+  });
+
+  it("drops only the read-only fields and keeps unknown ones", () => {
+    const { definition } = normalize({ taskDefinition: described, tags: [] });
+    for (const field of ["taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities", "registeredAt", "registeredBy"]) {
+      expect(definition).not.toHaveProperty(field);
+    }
+    expect(definition.someFutureField).toEqual({ nested: [1, 2, 3] });
+    expect(definition.requiresCompatibilities).toEqual(["FARGATE"]);
+  });
+
+  it("drops reserved aws: tags, which a request may not set, and says so", () => {
+    const result = injected(inject({ taskDefinition: described, tags: [tag("aws:cloudformation:stack-name", "s"), tag("team", "a")] }));
+    expect(result.definition.tags?.map((t) => t.key)).toEqual(["team", MARKER_TAGS.version, MARKER_TAGS.options, MARKER_TAGS.sourceRevision]);
+    expect(result.warnings.join()).toMatch(/aws:cloudformation:stack-name dropped/);
+  });
+
+  it.each([
+    [[], /expected a JSON object, got an array/],
+    [{}, /no "containerDefinitions"/],
+    ["text", /got a string/],
+    [null, /got null/],
+    [{ family: "x", containerDefinitions: [] }, /non-empty array/],
+    [{ family: "x", containerDefinitions: [{ image: "i" }] }, /containerDefinitions\[0\] has no "name"/],
+    [{ containerDefinitions: [{ name: "a" }] }, /no "family"/],
+    [{ family: "x", containerDefinitions: [{ name: "a" }, { name: "a" }] }, /two containers are named "a"/],
+    [{ taskDefinition: "x" }, /"taskDefinition" is a string/],
+    [{ family: "x", containerDefinitions: [{ name: "a" }], tags: "t" }, /tags must be an array/],
+  ])("rejects %j as not a task definition", (input, message) => {
+    expect(() => normalize(input)).toThrow(message);
+  });
+});
+
+describe("inject", () => {
+  it("adds the volume, the init and cache containers, and the dependencies, and changes nothing else", () => {
+    const source = fargateApp();
+    const result = injected(inject(source));
+    const out = result.definition;
+    expect(out.containerDefinitions.map((c) => c.name)).toEqual(["app", INIT_CONTAINER, CACHE_CONTAINER]);
+    expect(out.volumes).toEqual([{ name: VOLUME }]);
+    const [app, init, cache] = out.containerDefinitions;
+    const { dependsOn, ...appRest } = app ?? { name: "" };
+    expect(appRest).toEqual(source.containerDefinitions[0]);
+    expect(dependsOn).toEqual([
+      { containerName: INIT_CONTAINER, condition: "SUCCESS" },
+      { containerName: CACHE_CONTAINER, condition: "HEALTHY" },
+    ]);
+    expect(init?.essential).toBe(false);
+    expect(init?.entryPoint).toEqual(["sh", "-c"]);
+    expect(init?.command?.[0]).toContain("nameserver 127.0.0.1");
+    expect(cache?.essential).toBe(false);
+    expect(cache?.restartPolicy).toEqual({ enabled: true, restartAttemptPeriod: 60 });
+    expect(cache?.healthCheck?.command).toEqual([
+      "CMD",
+      "/dns-cache/busybox",
+      "wget",
+      "-q",
+      "-O",
+      "/dev/null",
+      `http://127.0.0.1:${HEALTH_PORT_CANDIDATES[0]}/health`,
+    ]);
+    expect(cache?.dependsOn).toEqual([{ containerName: INIT_CONTAINER, condition: "SUCCESS" }]);
+    expect(cache?.mountPoints).toEqual([{ sourceVolume: VOLUME, containerPath: "/dns-cache", readOnly: true }]);
+    // The sidecars log where the app logs.
+    expect(cache?.logConfiguration).toEqual(source.containerDefinitions[0]?.logConfiguration);
+    for (const key of ["family", "networkMode", "requiresCompatibilities", "cpu", "memory"] as const) {
+      expect(out[key]).toEqual(source[key]);
+    }
+    expect(out.tags).toEqual([tag("dns-cache", "enabled"), tag(MARKER_TAGS.version, VERSION), { key: MARKER_TAGS.options, value: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
+  });
+
+  it("does not mutate its input", () => {
+    const source = fargateApp();
+    const copy = structuredClone(source);
+    inject(source);
+    expect(source).toEqual(copy);
+  });
+
+  it("is idempotent byte for byte, and reports an injected definition as up to date", () => {
+    const first = injected(inject(fargateApp()));
+    const second = injected(inject(JSON.parse(serialize(first.definition))));
+    expect(serialize(second.definition)).toBe(serialize(first.definition));
+    expect(first.upToDate).toBe(false);
+    expect(second.upToDate).toBe(true);
+    expect(second.wasInjected).toBe(true);
+  });
+
+  it("re-injects a definition injected with other options or by another version, without duplicates", () => {
+    const withFallback = injected(inject(fargateApp()));
+    const noFallback = injected(inject(withFallback.definition, { explicit: { fallback: false } }));
+    expect(noFallback.upToDate).toBe(false);
+    expect(noFallback.definition.containerDefinitions.map((c) => c.name)).toEqual(["app", INIT_CONTAINER, CACHE_CONTAINER]);
+    expect(noFallback.definition.containerDefinitions[0]?.dependsOn).toHaveLength(2);
+    expect(noFallback.definition.volumes).toHaveLength(1);
+    expect(serialize(injected(inject(noFallback.definition)).definition)).toBe(serialize(withFallback.definition));
+
+    const old = structuredClone(withFallback.definition);
+    for (const c of old.containerDefinitions) if (c.dockerLabels?.["dns-cache.version"]) c.dockerLabels["dns-cache.version"] = "0.0.1";
+    for (const t of old.tags ?? []) if (t.key === MARKER_TAGS.version) t.value = "0.0.1";
+    const upgraded = injected(inject(old));
+    expect(upgraded.upToDate).toBe(false);
+    expect(serialize(upgraded.definition)).toBe(serialize(withFallback.definition));
+  });
+
+  it("recognises its containers by their labels even when the marker tags were lost", () => {
+    const first = injected(inject(fargateApp()));
+    const untagged = { ...first.definition, tags: [] };
+    const again = injected(inject(untagged));
+    expect(again.wasInjected).toBe(true);
+    expect(again.definition.containerDefinitions.filter((c) => c.name === CACHE_CONTAINER)).toHaveLength(1);
+  });
+
+  it("records the source revision, keeping the original one through re-injection", () => {
+    const described = { taskDefinition: { ...fargateApp({ tags: undefined }), revision: 5 }, tags: [] };
+    const first = injected(inject(described));
+    expect(first.definition.tags).toContainEqual(tag(MARKER_TAGS.sourceRevision, "5"));
+    const reDescribed = { taskDefinition: { ...first.definition, revision: 6, tags: undefined }, tags: first.definition.tags };
+    const second = injected(inject(reDescribed));
+    expect(second.sourceRevision).toBe(5);
+    expect(injected(inject(fargateApp(), { sourceRevision: 9 })).definition.tags).toContainEqual(tag(MARKER_TAGS.sourceRevision, "9"));
+  });
+
+  it("waits for START and adds no health check or probe when health checks are off", () => {
+    const out = injected(inject(fargateApp({ tags: [tag("dns-cache:health-check", "off")] }))).definition;
+    const cache = out.containerDefinitions.find((c) => c.name === CACHE_CONTAINER);
+    expect(cache?.healthCheck).toBeUndefined();
+    expect(out.containerDefinitions[0]?.dependsOn).toContainEqual({ containerName: CACHE_CONTAINER, condition: "START" });
+    const script = out.containerDefinitions.find((c) => c.name === INIT_CONTAINER)?.command?.[0] ?? "";
+    expect(script).not.toContain("health 127.0.0.1");
+    expect(script).not.toContain("busybox.new");
+  });
+
+  it("only copies awslogs log configurations, never secrets or a FireLens router", () => {
+    const firelens = fargateApp();
+    const [app] = firelens.containerDefinitions;
+    if (app) app.logConfiguration = { logDriver: "awsfirelens", options: { Name: "datadog" }, secretOptions: [{ name: "apikey", valueFrom: "arn:secret" }] };
+    const out = injected(inject(firelens)).definition;
+    expect(out.containerDefinitions.find((c) => c.name === CACHE_CONTAINER)?.logConfiguration).toBeUndefined();
+  });
+});
+
+describe("options", () => {
+  it("takes flags over tags over deployment settings over defaults, and says where each came from", () => {
+    const source = fargateApp({ tags: [tag("dns-cache:upstream", "10.0.0.2"), tag("dns-cache:memory", "48")] });
+    const result = injected(
+      inject(source, { deployment: { upstreams: ["1.1.1.1"], prefetch: false, memoryReservation: 64 }, explicit: { memoryReservation: 40 } }),
+    );
+    expect(result.options.upstreams).toEqual(["10.0.0.2"]);
+    expect(result.options.prefetch).toBe(false);
+    expect(result.options.memoryReservation).toBe(40);
+    expect(result.optionSources).toMatchObject({ upstream: "tag", prefetch: "deployment", memory: "flag", fallback: "default" });
+    const script = result.definition.containerDefinitions.find((c) => c.name === INIT_CONTAINER)?.command?.[0] ?? "";
+    expect(script).toContain("fixed_upstreams='10.0.0.2'");
+  });
+
+  it.each([
+    ["dns-cache:fallback", "maybe", /expected on or off/],
+    ["dns-cache:upstream", "127.0.0.1", /loopback/],
+    ["dns-cache:upstream", "not-an-ip", /not an IPv4 or IPv6/],
+    ["dns-cache:health-port", "80", /1024 to 65535/],
+    ["dns-cache:cache-success", "12", /1024 to 1000000/],
+    ["dns-cache:serve-stale", "forever", /duration/],
+    ["dns-cache:coredns-image", "bad image!", /not an image reference/],
+    ["dns-cache:upsteam", "10.0.0.2", /not a dns-cache option/],
+  ])("refuses an invalid tag %s=%s with INVALID_OPTION", (key, value, message) => {
+    const result = inject(fargateApp({ tags: [tag(key, value)] }));
+    expect(reasons(result)).toEqual([REFUSAL_REASONS.INVALID_OPTION]);
+    expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(message);
+    expect(result.outcome === "refused" && result.refusals[0]?.message).toContain(key);
+  });
+
+  it("refuses contradictory options", () => {
+    expect(reasons(inject(fargateApp(), { explicit: { memoryReservation: 64, memoryLimit: 64 } }))).toEqual([REFUSAL_REASONS.INVALID_OPTION]);
+    expect(reasons(inject(fargateApp(), { explicit: { healthPort: 19000, metricsPort: 19000 } }))).toEqual([REFUSAL_REASONS.INVALID_OPTION]);
+  });
+});
+
+describe("refusals", () => {
+  it("refuses bridge, host and absent network mode on EC2", () => {
+    expect(reasons(inject(fargateApp({ networkMode: "bridge", requiresCompatibilities: ["EC2"] })))).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC]);
+    expect(reasons(inject(fargateApp({ networkMode: "host", requiresCompatibilities: ["EC2"] })))).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC]);
+    const absent = fargateApp({ requiresCompatibilities: ["EC2"] });
+    delete absent.networkMode;
+    const result = inject(absent);
+    expect(reasons(result)).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC]);
+    expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(/bridge \(the default/);
+  });
+
+  it("refuses Windows", () => {
+    expect(reasons(inject(fargateApp({ runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2022_CORE" } })))).toEqual([
+      REFUSAL_REASONS.WINDOWS_PLATFORM,
+    ]);
+  });
+
+  it("refuses a user container or volume that uses one of its names", () => {
+    const named = fargateApp();
+    named.containerDefinitions.push({ name: CACHE_CONTAINER, image: "my/dns", essential: false });
+    expect(reasons(inject(named))).toEqual([REFUSAL_REASONS.NAME_CONFLICT]);
+    expect(reasons(inject(fargateApp({ volumes: [{ name: VOLUME }] })))).toEqual([REFUSAL_REASONS.NAME_CONFLICT]);
+  });
+
+  it("refuses when two more containers would pass the limit of 10", () => {
+    const many = fargateApp({ memory: "4096", cpu: "1024" });
+    for (let i = 1; i < 9; i++) many.containerDefinitions.push({ name: `side${i}`, image: "i", essential: false });
+    expect(reasons(inject(many))).toEqual([REFUSAL_REASONS.TOO_MANY_CONTAINERS]);
+    many.containerDefinitions.pop();
+    expect(inject(many).outcome).toBe("injected");
+  });
+
+  it.each([["512"], [512], ["0.5 GB"], ["0.5gb"]])("refuses when task memory %j is fully reserved, and says what would fit", (memory) => {
+    const full = fargateApp({ memory: memory as string });
+    const [app] = full.containerDefinitions;
+    if (app) app.memoryReservation = 500;
+    const result = inject(full);
+    expect(reasons(result)).toEqual([REFUSAL_REASONS.INSUFFICIENT_MEMORY]);
+    expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(/by 28 MiB or raise the task memory to 1024 MiB/);
+  });
+
+  it("fits into what is left, counting memory when there is no reservation, and caps its hard limit at task memory", () => {
+    const tight = fargateApp({ memory: "1 GB" });
+    const [app] = tight.containerDefinitions;
+    if (app) app.memory = 1024 - 40;
+    const out = injected(inject(tight));
+    expect(out.memory).toEqual({ task: 1024, containers: 984, added: 40 });
+    if (app) app.memory = 1024 - 39;
+    expect(reasons(inject(tight))).toEqual([REFUSAL_REASONS.INSUFFICIENT_MEMORY]);
+    const small = injected(inject(fargateApp({ memory: "64", cpu: undefined, requiresCompatibilities: ["EC2"] })));
+    expect(small.definition.containerDefinitions.find((c) => c.name === CACHE_CONTAINER)?.memory).toBe(64);
+  });
+
+  it("refuses port 53, and an explicit health or metrics port a container declares", () => {
+    const dns = fargateApp();
+    dns.containerDefinitions[0]?.portMappings?.push({ containerPort: 53, protocol: "udp" });
+    expect(reasons(inject(dns))).toEqual([REFUSAL_REASONS.PORT_CONFLICT]);
+    const ranged = fargateApp();
+    ranged.containerDefinitions[0]?.portMappings?.push({ containerPortRange: "19000-19100" });
+    expect(reasons(inject(ranged, { explicit: { healthPort: 19050 } }))).toEqual([REFUSAL_REASONS.PORT_CONFLICT]);
+    expect(reasons(inject(ranged, { explicit: { metricsPort: 19100 } }))).toEqual([REFUSAL_REASONS.PORT_CONFLICT]);
+  });
+
+  it("moves the automatic health port off ports the app declares", () => {
+    const busy = fargateApp();
+    busy.containerDefinitions[0]?.portMappings?.push({ containerPort: 18053 }, { containerPort: 18054 });
+    expect(injected(inject(busy)).healthPort).toBe(18055);
+    const all = fargateApp();
+    all.containerDefinitions[0]?.portMappings?.push({ containerPortRange: "18000-18999" });
+    expect(reasons(inject(all))).toEqual([REFUSAL_REASONS.PORT_CONFLICT]);
+  });
+
+  it("refuses when its marker tags would pass the limit of 50 tags", () => {
+    const tags = Array.from({ length: 48 }, (_, i) => tag(`t${i}`, "v"));
+    expect(reasons(inject(fargateApp({ tags: [...tags, tag("t48", "v")] })))).toEqual([REFUSAL_REASONS.TOO_MANY_TAGS]);
+    expect(inject(fargateApp({ tags })).outcome).toBe("injected");
+  });
+
+  it("reports every reason at once", () => {
+    const bad = fargateApp({ networkMode: "bridge", runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2019_FULL" } });
+    expect(reasons(inject(bad)).sort()).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC, REFUSAL_REASONS.WINDOWS_PLATFORM]);
+  });
+
+  it("throws a clear input error for task memory ECS would not accept", () => {
+    expect(() => inject(fargateApp({ memory: "lots" }))).toThrow(/task memory "lots" is not a size/);
+  });
+});
