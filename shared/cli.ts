@@ -122,7 +122,9 @@ export function parseJson(text: string, source: string): unknown {
     const v8 = /^(.*) in JSON at position \d+ \(line (\d+) column (\d+)\)$/.exec((error as Error).message);
     if (v8) {
       const what = `${v8[1]?.charAt(0).toLowerCase()}${v8[1]?.slice(1)}`;
-      throw new InvalidInputError(`${source} is not valid JSON (line ${v8[2]} column ${v8[3]}: ${what})`, { cause: error });
+      throw new InvalidInputError(`${source} is not valid JSON (line ${v8[2]} column ${v8[3]}: ${what})`, {
+        cause: error,
+      });
     }
     const errors: ParseError[] = [];
     parseLenient(body, errors, {

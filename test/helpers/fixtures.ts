@@ -16,7 +16,11 @@ export function fargateApp(overrides: Partial<TaskDefinitionInput> = {}): TaskDe
         portMappings: [{ containerPort: 8080, protocol: "tcp" }],
         logConfiguration: {
           logDriver: "awslogs",
-          options: { "awslogs-group": "/ecs/app", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs" },
+          options: {
+            "awslogs-group": "/ecs/app",
+            "awslogs-region": "us-east-1",
+            "awslogs-stream-prefix": "ecs",
+          },
         },
       },
     ],

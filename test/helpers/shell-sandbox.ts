@@ -2,13 +2,25 @@
  * Runs the generated init script for real, with dash or with busybox sh, on files in a private temporary
  * directory. For busybox runs PATH holds only symlinks to busybox applets, as in the busybox image.
  */
-import { spawnSync } from "node:child_process";
-import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 export const NOBODY = 65534;
+const TIMEOUT_MS = 20_000;
 
 function findExecutable(candidates: readonly string[], missing: string): string {
   for (const candidate of candidates) {
@@ -35,7 +47,10 @@ let tools: Tools | undefined;
 /** Every tool the tests need; a missing one fails the tests with what to install, never skips them. */
 export function requireTools(): Tools {
   tools ??= {
-    dash: findExecutable(["/usr/bin/dash", "/bin/dash"], "dash is missing: install it (apt-get install dash)"),
+    dash: findExecutable(
+      ["/usr/bin/dash", "/bin/dash"],
+      "dash is missing: install it (apt-get install dash)",
+    ),
     busybox: findExecutable(
       ["/bin/busybox", "/usr/bin/busybox"],
       "busybox is missing: install it (apt-get install busybox); CI installs it too",
@@ -98,6 +113,8 @@ export interface RunOptions {
   asNobody?: boolean;
   /** Overrides DNS_CACHE_BUSYBOX (the health probe copied into the volume). */
   probeSource?: string;
+  /** Overrides DNS_CACHE_DIR (default: the sandbox's dns-cache directory, created by the script). */
+  volumeDir?: string;
   /** Default 077, so every mode the script leaves behind comes from its own chmod. */
   umask?: string;
 }
@@ -133,6 +150,16 @@ export class Sandbox {
     return readFileSync(this.resolvConf, "utf8");
   }
 
+  chmodResolvConf(mode: number): void {
+    chmodSync(this.resolvConf, mode);
+  }
+
+  /** Creates the volume directory beforehand (0755), owned by uid and gid `owner`. */
+  createVolumeOwnedBy(owner: number): void {
+    mkdirSync(this.volume, { mode: 0o755 });
+    chownSync(this.volume, owner, owner);
+  }
+
   readCorefile(): string {
     return readFileSync(this.corefile, "utf8");
   }
@@ -149,6 +176,21 @@ export class Sandbox {
   }
 
   run(shell: Shell, script: string, options: RunOptions = {}): RunResult {
+    const { argv, env } = this.command(shell, script, options);
+    return run(argv, env);
+  }
+
+  /** As run, without blocking the event loop, so several sandboxes can run at once. */
+  runAsync(shell: Shell, script: string, options: RunOptions = {}): Promise<RunResult> {
+    const { argv, env } = this.command(shell, script, options);
+    return runAsync(argv, env);
+  }
+
+  private command(
+    shell: Shell,
+    script: string,
+    options: RunOptions,
+  ): { argv: string[]; env: Record<string, string> } {
     const t = requireTools();
     const scriptPath = this.writeScript(script);
     // Innermost first: the shell under test, under a umask, maybe as nobody, maybe in a mount namespace.
@@ -168,12 +210,13 @@ export class Sandbox {
       const setup = `set -e\n${mounts.join("\n")}\nexec "$@"`;
       argv = [t.unshare, "--mount", "--propagation", "private", t.dash, "-c", setup, "mounts", ...argv];
     }
-    return run(argv, {
+    const env = {
       PATH: shell.path(),
       DNS_CACHE_RESOLV_CONF: this.resolvConf,
-      DNS_CACHE_DIR: this.volume,
+      DNS_CACHE_DIR: options.volumeDir ?? this.volume,
       DNS_CACHE_BUSYBOX: options.probeSource ?? t.busybox,
-    });
+    };
+    return { argv, env };
   }
 
   dispose(): void {
@@ -184,7 +227,37 @@ export class Sandbox {
 function run(argv: string[], env: Record<string, string>): RunResult {
   const [command, ...args] = argv;
   if (command === undefined) throw new Error("empty command");
-  const result = spawnSync(command, args, { env, encoding: "utf8", timeout: 20_000, killSignal: "SIGKILL" });
+  const result = spawnSync(command, args, {
+    env,
+    encoding: "utf8",
+    timeout: TIMEOUT_MS,
+    killSignal: "SIGKILL",
+  });
   if (result.error) throw result.error;
   return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+function runAsync(argv: string[], env: Record<string, string>): Promise<RunResult> {
+  const [command, ...args] = argv;
+  if (command === undefined) throw new Error("empty command");
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
 }

@@ -1,0 +1,57 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import middy from "@middy/core";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { loadInjectorConfig } from "../../shared/config.ts";
+import { ecsClientProvider } from "../../shared/ecs-clients.ts";
+import { ecsClientConfig } from "../../shared/ecs-task-definitions.ts";
+import { dynamoDbGuard, unguarded } from "../../shared/idempotency.ts";
+import { handleRegistrationEvent, type InjectorDeps, type Outcome } from "../../shared/injector.ts";
+import { injectorObserver, isSqsEvent, parseSqsBody } from "../../shared/lambda-io.ts";
+import { createObservability } from "../../shared/observability.ts";
+
+const config = loadInjectorConfig(process.env);
+const { logger, metrics } = createObservability("dns-cache-injector");
+const deps: InjectorDeps = {
+  config,
+  ecsFor: ecsClientProvider(
+    process.env,
+    (region, credentials) =>
+      new ECSClient(
+        ecsClientConfig({ ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) }),
+      ),
+  ),
+  guard: config.idempotencyTable
+    ? dynamoDbGuard({ tableName: config.idempotencyTable, client: new DynamoDBClient({}) })
+    : unguarded,
+};
+const observer = injectorObserver(logger, metrics, config.mode);
+const processor = new BatchProcessor(EventType.SQS);
+
+async function lambdaHandler(
+  event: SQSEvent | unknown,
+  context: Context,
+): Promise<Outcome | (SQSBatchResponse & { results: Outcome[] })> {
+  deps.guard.registerLambdaContext(context);
+  if (!isSqsEvent(event)) return handleRegistrationEvent(event, deps, observer);
+  const results: Outcome[] = [];
+  // One record at a time: a polite consumer of the account's RegisterTaskDefinition budget.
+  const response = await processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      const body = parseSqsBody(record.body);
+      if (!body.ok) observer.outcome(body.outcome);
+      results.push(body.ok ? await handleRegistrationEvent(body.event, deps, observer) : body.outcome);
+    },
+    processor,
+    { context, throwOnFullBatchFailure: false },
+  );
+  return { ...response, results };
+}
+
+export const handler = middy(lambdaHandler)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

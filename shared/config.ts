@@ -1,0 +1,106 @@
+import { InvalidOptionError } from "./errors.ts";
+import { optionsFromEnv, type PartialOptions } from "./options.ts";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A deployment setting is wrong; the message names the variable. Thrown at cold start. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly reason = "INVALID_CONFIG";
+  constructor(
+    readonly variable: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${variable}: ${message}`, options);
+  }
+}
+
+export interface TagMatch {
+  key: string;
+  value: string;
+}
+
+export function parseTagMatch(variable: string, raw: string): TagMatch {
+  const m = /^([^=]+)=(.*)$/.exec(raw.trim());
+  if (!m?.[1]) throw new ConfigError(variable, `expected key=value, got "${raw}"`);
+  return { key: m[1].trim(), value: (m[2] ?? "").trim() };
+}
+
+export function readEnum<T extends string>(
+  env: Env,
+  variable: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(variable, `expected one of ${allowed.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+export function readInt(env: Env, variable: string, min: number, max: number, fallback: number): number {
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(variable, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+export function readRequired(env: Env, variable: string): string {
+  const raw = env[variable]?.trim();
+  if (!raw) throw new ConfigError(variable, "is required");
+  return raw;
+}
+
+export interface InjectorConfig {
+  mode: "inject" | "audit";
+  optIn: TagMatch;
+  optOut: TagMatch;
+  /** Engine options set for the whole deployment; per-family tags override them. */
+  options: PartialOptions;
+  /** DynamoDB table of the duplicate guard; required in inject mode. */
+  idempotencyTable?: string;
+  /** Role session names whose registrations are this injector's own. */
+  selfSessionNames: string[];
+}
+
+/** The session name the injector uses when it assumes a member account's role. */
+export const INJECTOR_SESSION_NAME = "dns-cache-injector";
+
+export function loadInjectorConfig(env: Env): InjectorConfig {
+  const mode = readEnum(env, "DNS_CACHE_MODE", ["inject", "audit"] as const, "inject");
+  const optIn = parseTagMatch("DNS_CACHE_OPT_IN_TAG", env.DNS_CACHE_OPT_IN_TAG ?? "dns-cache=enabled");
+  const optOut = parseTagMatch("DNS_CACHE_OPT_OUT_TAG", env.DNS_CACHE_OPT_OUT_TAG ?? "dns-cache=disabled");
+  if (optIn.key === optOut.key && optIn.value === optOut.value) {
+    throw new ConfigError("DNS_CACHE_OPT_OUT_TAG", "is the same tag as DNS_CACHE_OPT_IN_TAG");
+  }
+  let options: PartialOptions;
+  try {
+    options = optionsFromEnv(env);
+  } catch (error) {
+    if (error instanceof InvalidOptionError) {
+      throw new ConfigError(
+        error.source.replace(/^environment variable /, ""),
+        error.message.replace(/^[^:]+: /, ""),
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  const config: InjectorConfig = {
+    mode,
+    optIn,
+    optOut,
+    options,
+    selfSessionNames: [
+      INJECTOR_SESSION_NAME,
+      ...(env.AWS_LAMBDA_FUNCTION_NAME ? [env.AWS_LAMBDA_FUNCTION_NAME] : []),
+    ],
+  };
+  if (mode === "inject") config.idempotencyTable = readRequired(env, "DNS_CACHE_IDEMPOTENCY_TABLE");
+  return config;
+}

@@ -1,0 +1,89 @@
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity } from "@smithy/types";
+import { INJECTOR_SESSION_NAME, readRequired } from "./config.ts";
+
+type Env = Readonly<Record<string, string | undefined>>;
+export interface Target {
+  account: string;
+  region: string;
+}
+export type CredentialsProvider = () => Promise<AwsCredentialIdentity>;
+type ClientFactory<C> = (region: string | undefined, credentials?: CredentialsProvider) => C;
+
+const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
+
+/**
+ * Temporary credentials of a member account's role, one AssumeRole per account until shortly before
+ * they expire. `sts` is a parameter so tests can mock it.
+ */
+export function memberCredentials(
+  sts: STSClient,
+  roleName: string,
+  sessionName: string,
+  now: () => number = Date.now,
+) {
+  const cache = new Map<string, Promise<AwsCredentialIdentity>>();
+  const fresh = (c: AwsCredentialIdentity) =>
+    c.expiration === undefined || c.expiration.getTime() - now() > REFRESH_BEFORE_EXPIRY_MS;
+  const assume = async (account: string, partition: string): Promise<AwsCredentialIdentity> => {
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:${partition}:iam::${account}:role/${roleName}`,
+        RoleSessionName: sessionName,
+        DurationSeconds: 3600,
+      }),
+    );
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey)
+      throw new Error(`AssumeRole into ${account} returned no credentials`);
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
+  };
+  return (account: string, partition = "aws"): CredentialsProvider =>
+    async () => {
+      const cached = cache.get(account);
+      if (cached) {
+        const c = await cached.catch(() => undefined);
+        if (c && fresh(c)) return c;
+      }
+      const next = assume(account, partition);
+      cache.set(account, next);
+      next.catch(() => cache.delete(account));
+      return next;
+    };
+}
+
+/**
+ * Single-account mode (no DNS_CACHE_MEMBER_ROLE_NAME): one client in the function's own region with its
+ * own role, and no role is ever assumed. Organisation mode: a client per account and region; events
+ * from the central account itself use the function's role.
+ */
+export function clientProvider<C>(
+  env: Env,
+  factory: ClientFactory<C>,
+  sts?: STSClient,
+): (target: Target) => C {
+  const roleName = env.DNS_CACHE_MEMBER_ROLE_NAME?.trim();
+  if (!roleName) {
+    const single = factory(undefined);
+    return () => single;
+  }
+  const central = readRequired(env, "DNS_CACHE_CENTRAL_ACCOUNT");
+  const credentialsFor = memberCredentials(sts ?? new STSClient({}), roleName, INJECTOR_SESSION_NAME);
+  const clients = new Map<string, C>();
+  return ({ account, region }) => {
+    const key = `${account}/${region}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = account === central ? factory(region) : factory(region, credentialsFor(account));
+      clients.set(key, client);
+    }
+    return client;
+  };
+}
+
+export const ecsClientProvider = clientProvider;

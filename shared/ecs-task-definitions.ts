@@ -1,0 +1,127 @@
+import {
+  ClientException,
+  DeregisterTaskDefinitionCommand,
+  DescribeTaskDefinitionCommand,
+  type DescribeTaskDefinitionCommandOutput,
+  type ECSClient,
+  type ECSClientConfig,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+} from "@aws-sdk/client-ecs";
+
+/** Worth retrying later (the event is redelivered, and dead-lettered in the end). */
+export class RetryableError extends Error {
+  override readonly name = "RetryableError";
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The SDK's standard client, so AWS_ENDPOINT_URL_ECS and the usual credential chain apply. Adaptive
+ * retry backs off and rate-limits itself on throttling: the account's RegisterTaskDefinition budget
+ * is shared with the customer's own deploy pipelines.
+ */
+export function ecsClientConfig(overrides: ECSClientConfig = {}): ECSClientConfig {
+  return {
+    retryMode: "adaptive",
+    maxAttempts: 6,
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+    ...overrides,
+  };
+}
+
+export type DescribedTaskDefinition = Pick<DescribeTaskDefinitionCommandOutput, "taskDefinition" | "tags">;
+
+/** `family` alone names the newest ACTIVE revision. Returns undefined when there is none. */
+export async function describeTaskDefinition(
+  client: ECSClient,
+  taskDefinition: string,
+): Promise<DescribedTaskDefinition | undefined> {
+  try {
+    const out = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition, include: ["TAGS"] }));
+    return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
+  } catch (error) {
+    if (error instanceof ClientException && /unable to describe task definition/i.test(error.message))
+      return undefined;
+    throw classify(error);
+  }
+}
+
+const CONCURRENT_REVISION = /too many concurrent attempts to create a new revision/i;
+const CONCURRENT_RETRIES = 4;
+
+export interface Registered {
+  taskDefinitionArn: string;
+  revision: number;
+}
+
+export class RegistrationRejectedError extends Error {
+  override readonly name = "RegistrationRejectedError";
+  readonly reason = "REGISTER_REJECTED";
+}
+
+export async function registerTaskDefinition(
+  client: ECSClient,
+  input: RegisterTaskDefinitionCommandInput,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<Registered> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = await client.send(new RegisterTaskDefinitionCommand(input));
+      const arn = out.taskDefinition?.taskDefinitionArn;
+      const revision = out.taskDefinition?.revision;
+      if (!arn || revision === undefined)
+        throw new RetryableError("ECS_BAD_RESPONSE", "RegisterTaskDefinition answered without an ARN");
+      return { taskDefinitionArn: arn, revision };
+    } catch (error) {
+      // ECS answers this ClientException when revisions of one family race: it is transient.
+      if (error instanceof ClientException && CONCURRENT_REVISION.test(error.message)) {
+        if (attempt >= CONCURRENT_RETRIES)
+          throw new RetryableError("CONCURRENT_REVISION", error.message, { cause: error });
+        await sleep(Math.random() * 250 * 2 ** attempt);
+        continue;
+      }
+      if (
+        error instanceof ClientException ||
+        (error as { name?: string }).name === "InvalidParameterException"
+      ) {
+        throw new RegistrationRejectedError(
+          `ECS rejected the injected definition: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      throw classify(error);
+    }
+  }
+}
+
+export async function deregisterTaskDefinition(client: ECSClient, taskDefinitionArn: string): Promise<void> {
+  try {
+    await client.send(new DeregisterTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
+  } catch (error) {
+    throw classify(error);
+  }
+}
+
+/** What the SDK could not retry away: retry later, with a reason code for the logs and metrics. */
+export function classify(error: unknown): Error {
+  if (error instanceof RetryableError) return error;
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e.name ?? "Error";
+  const status = e.$metadata?.httpStatusCode;
+  const reason = /Throttl|TooManyRequests|RequestLimitExceeded/i.test(name)
+    ? "THROTTLED"
+    : /AccessDenied|UnauthorizedOperation|ExpiredToken|InvalidClientTokenId/i.test(name)
+      ? "ACCESS_DENIED"
+      : status !== undefined && status >= 500
+        ? "ECS_UNAVAILABLE"
+        : /Timeout|ECONN|EPIPE|socket|network/i.test(`${name} ${e.message ?? ""}`)
+          ? "NETWORK"
+          : "ECS_ERROR";
+  return new RetryableError(reason, `${name}: ${e.message ?? "no message"}`, { cause: error });
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from "node:crypto";
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from "@aws-lambda-powertools/idempotency";
+import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Context } from "aws-lambda";
+import { RetryableError } from "./ecs-task-definitions.ts";
+
+type JsonObject = Record<string, unknown>;
+
+/** Runs `work` at most once per key (until the record expires); later calls get the first result. */
+export interface Guard {
+  run<T extends JsonObject>(key: string, work: () => Promise<T>): Promise<{ result: T; replayed: boolean }>;
+  registerLambdaContext(context: Context): void;
+}
+
+/** No guard: audit mode registers nothing, so there is nothing to guard. */
+export const unguarded: Guard = {
+  async run(_key, work) {
+    return { result: await work(), replayed: false };
+  },
+  registerLambdaContext() {},
+};
+
+const REPLAYED = "__dnsCacheReplayed";
+
+/**
+ * Powertools Idempotency on DynamoDB: a conditional write takes the key before the work starts, so
+ * concurrent invocations for one source cannot both register. A failed run deletes its record.
+ */
+export function dynamoDbGuard(options: {
+  tableName: string;
+  client: DynamoDBClient;
+  expiresAfterSeconds?: number;
+}): Guard {
+  const pending = new Map<string, () => Promise<JsonObject>>();
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: "key",
+    expiresAfterSeconds: options.expiresAfterSeconds ?? 3600,
+    responseHook: (response) => ({ ...(response as JsonObject), [REPLAYED]: true }),
+  });
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: options.tableName,
+    awsSdkV3Client: options.client,
+  });
+  const once = makeIdempotent(
+    async (call: { key: string; token: string }): Promise<JsonObject> => {
+      const work = pending.get(call.token);
+      if (!work) throw new Error("guarded work vanished");
+      return work();
+    },
+    { persistenceStore, config },
+  );
+  return {
+    async run<T extends JsonObject>(key: string, work: () => Promise<T>) {
+      const token = randomUUID();
+      pending.set(token, work);
+      try {
+        const { [REPLAYED]: replayed, ...result } = (await once({ key, token })) as JsonObject;
+        return { result: result as T, replayed: replayed === true };
+      } catch (error) {
+        if (error instanceof IdempotencyAlreadyInProgressError) {
+          throw new RetryableError("IN_PROGRESS", `another invocation is processing ${key}`, {
+            cause: error,
+          });
+        }
+        throw error;
+      } finally {
+        pending.delete(token);
+      }
+    },
+    registerLambdaContext(context) {
+      config.registerLambdaContext(context);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { SQSEvent } from "aws-lambda";
+import type { RetryableError } from "./ecs-task-definitions.ts";
+import type { Observer, Outcome } from "./injector.ts";
+import { countWithDimension } from "./observability.ts";
+
+export function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return (
+    Array.isArray(records) &&
+    records.length > 0 &&
+    (records[0] as { eventSource?: unknown })?.eventSource === "aws:sqs"
+  );
+}
+
+export function parseSqsBody(body: string): { ok: true; event: unknown } | { ok: false; outcome: Outcome } {
+  try {
+    return { ok: true, event: JSON.parse(body) };
+  } catch {
+    return {
+      ok: false,
+      outcome: { outcome: "skipped", reason: "MALFORMED_EVENT", message: "the SQS message body is not JSON" },
+    };
+  }
+}
+
+const METRIC_OF: Record<Outcome["outcome"], string> = {
+  injected: "Injected",
+  audited: "Audited",
+  skipped: "Skipped",
+  refused: "Refused",
+  failed: "Failed",
+};
+
+/** Exactly what may be logged of an outcome: codes, names and ARNs, never definitions or values. */
+function loggable(o: Outcome): Record<string, unknown> {
+  const {
+    outcome,
+    reason,
+    reasons,
+    message,
+    family,
+    taskDefinitionArn,
+    injectedTaskDefinitionArn,
+    firstOutcome,
+  } = o;
+  return {
+    outcome,
+    reason,
+    reasons,
+    message,
+    family,
+    taskDefinitionArn,
+    injectedTaskDefinitionArn,
+    firstOutcome,
+  };
+}
+
+export function injectorObserver(logger: Logger, metrics: Metrics, mode: string): Observer {
+  return {
+    outcome(o) {
+      const level = o.outcome === "failed" ? "error" : o.outcome === "refused" ? "warn" : "info";
+      logger[level](`${o.outcome}: ${o.reason}`, { ...loggable(o), mode });
+      if (o.outcome === "injected") metrics.addMetric(METRIC_OF.injected, MetricUnit.Count, 1);
+      else countWithDimension(metrics, METRIC_OF[o.outcome], "Reason", o.reason);
+    },
+    retry(error: RetryableError, about: Partial<Outcome>) {
+      logger.warn(`retry: ${error.reason}`, {
+        outcome: "retry",
+        reason: error.reason,
+        message: error.message,
+        family: about.family,
+        taskDefinitionArn: about.taskDefinitionArn,
+        mode,
+      });
+      countWithDimension(metrics, "Retried", "Reason", error.reason);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+
+export const METRICS_NAMESPACE = "DnsCache";
+
+export function createObservability(serviceName: string): { logger: Logger; metrics: Metrics } {
+  // POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, when set by the template, win.
+  const logger = new Logger({ serviceName });
+  const metrics = new Metrics({
+    serviceName,
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+  });
+  return { logger, metrics };
+}
+
+/** One count in total, and one with a dimension, so alarms can use either. */
+export function countWithDimension(
+  metrics: Metrics,
+  name: string,
+  dimension: string,
+  value: string,
+  count = 1,
+): void {
+  metrics.addMetric(name, MetricUnit.Count, count);
+  const single = metrics.singleMetric();
+  single.addDimension(dimension, value);
+  single.addMetric(name, MetricUnit.Count, count);
+}

@@ -1,0 +1,120 @@
+import { z } from "zod";
+import { MARKER_TAGS } from "./inject.ts";
+
+const TASK_DEFINITION_ARN =
+  /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):task-definition\/([A-Za-z0-9_-]{1,255}):(\d+)$/;
+
+const TagList = z
+  .array(z.object({ key: z.string().optional(), value: z.string().optional() }).loose())
+  .optional()
+  .nullable();
+
+/** The part of an EventBridge "AWS API Call via CloudTrail" event for RegisterTaskDefinition we rely on. */
+const RegisterEventSchema = z
+  .object({
+    source: z.literal("aws.ecs"),
+    "detail-type": z.literal("AWS API Call via CloudTrail"),
+    account: z.string().regex(/^\d{12}$/),
+    region: z.string().min(1),
+    id: z.string().optional(),
+    detail: z
+      .object({
+        eventSource: z.literal("ecs.amazonaws.com"),
+        eventName: z.literal("RegisterTaskDefinition"),
+        eventID: z.string().optional(),
+        errorCode: z.string().optional(),
+        userIdentity: z
+          .object({ arn: z.string().optional(), sessionContext: z.object({}).loose().optional() })
+          .loose()
+          .optional()
+          .nullable(),
+        requestParameters: z
+          .object({ family: z.string().optional(), tags: TagList })
+          .loose()
+          .optional()
+          .nullable(),
+        responseElements: z
+          .object({
+            taskDefinition: z
+              .object({
+                taskDefinitionArn: z.string().regex(TASK_DEFINITION_ARN),
+                family: z.string().optional(),
+                revision: z.number().int().positive().optional(),
+              })
+              .loose(),
+          })
+          .loose()
+          .optional()
+          .nullable(),
+      })
+      .loose(),
+  })
+  .loose();
+
+export interface Registration {
+  taskDefinitionArn: string;
+  family: string;
+  revision: number;
+  /** Where the task definition lives (the ARN's, which in an organisation is a member account's). */
+  account: string;
+  region: string;
+  eventId?: string;
+  /** The caller's role session name, when the caller was an assumed role. */
+  sessionName?: string;
+  /** The request carried dns-cache's marker tags: an injected definition was registered. */
+  requestMarked: boolean;
+}
+
+export type EventReason = "NOT_A_REGISTRATION_EVENT" | "MALFORMED_EVENT" | "REGISTRATION_FAILED";
+
+export type ParsedEvent =
+  | { ok: true; registration: Registration }
+  | { ok: false; reason: EventReason; message: string };
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join(".") || "event"}: ${issue.message}` : "invalid event";
+}
+
+/** Never throws: anything that is not a usable registration event comes back as a reason. */
+export function parseRegistrationEvent(event: unknown): ParsedEvent {
+  const parsed = RegisterEventSchema.safeParse(event);
+  if (!parsed.success) {
+    const e = event as { source?: unknown; detail?: { eventName?: unknown } } | null;
+    const looksLikeOurs =
+      typeof e === "object" &&
+      e !== null &&
+      e.source === "aws.ecs" &&
+      e.detail?.eventName === "RegisterTaskDefinition";
+    return looksLikeOurs
+      ? { ok: false, reason: "MALFORMED_EVENT", message: describeIssue(parsed.error) }
+      : { ok: false, reason: "NOT_A_REGISTRATION_EVENT", message: describeIssue(parsed.error) };
+  }
+  const { detail } = parsed.data;
+  if (detail.errorCode) {
+    return { ok: false, reason: "REGISTRATION_FAILED", message: `the call failed with ${detail.errorCode}` };
+  }
+  const td = detail.responseElements?.taskDefinition;
+  if (!td)
+    return {
+      ok: false,
+      reason: "MALFORMED_EVENT",
+      message: "detail.responseElements.taskDefinition is missing",
+    };
+  const m = TASK_DEFINITION_ARN.exec(td.taskDefinitionArn);
+  if (!m) return { ok: false, reason: "MALFORMED_EVENT", message: "task definition ARN is malformed" };
+  const [, region = "", account = "", family = "", revision = "0"] = m;
+  const sessionName = /:assumed-role\/[^/]+\/(.+)$/.exec(detail.userIdentity?.arn ?? "")?.[1];
+  const tags = detail.requestParameters?.tags ?? [];
+  const registration: Registration = {
+    taskDefinitionArn: td.taskDefinitionArn,
+    family,
+    revision: Number(revision),
+    account,
+    region,
+    requestMarked: tags.some((t) => t.key === MARKER_TAGS.version),
+  };
+  if (detail.eventID) registration.eventId = detail.eventID;
+  if (sessionName) registration.sessionName = sessionName;
+  return { ok: true, registration };
+}

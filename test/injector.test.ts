@@ -1,0 +1,377 @@
+import {
+  ClientException,
+  DeregisterTaskDefinitionCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  ServerException,
+  type TaskDefinition,
+} from "@aws-sdk/client-ecs";
+import { mockClient } from "aws-sdk-client-mock";
+import "aws-sdk-client-mock-vitest/extend";
+import { beforeEach, describe, expect, it } from "vitest";
+import { type InjectorConfig, loadInjectorConfig } from "../shared/config.ts";
+import { RetryableError } from "../shared/ecs-task-definitions.ts";
+import { unguarded } from "../shared/idempotency.ts";
+import { MARKER_TAGS, serialize } from "../shared/inject.ts";
+import {
+  handleRegistrationEvent,
+  type InjectorDeps,
+  type Observer,
+  type Outcome,
+} from "../shared/injector.ts";
+import { loadEvent, registrationEvent } from "./helpers/events.ts";
+import { fargateApp } from "./helpers/fixtures.ts";
+
+const ecsMock = mockClient(ECSClient);
+const ecs = new ECSClient({
+  region: "us-east-1",
+  maxAttempts: 1,
+  credentials: { accessKeyId: "a", secretAccessKey: "b" },
+});
+
+const baseConfig: InjectorConfig = loadInjectorConfig({
+  DNS_CACHE_IDEMPOTENCY_TABLE: "t",
+  AWS_LAMBDA_FUNCTION_NAME: "dns-cache-injector-fn",
+});
+
+function deps(config: Partial<InjectorConfig> = {}): InjectorDeps {
+  return { config: { ...baseConfig, ...config }, ecsFor: () => ecs, guard: unguarded };
+}
+
+function recorder(): Observer & { outcomes: Outcome[]; retries: RetryableError[] } {
+  const outcomes: Outcome[] = [];
+  const retries: RetryableError[] = [];
+  return { outcomes, retries, outcome: (o) => outcomes.push(o), retry: (e) => retries.push(e) };
+}
+
+function described(
+  revision: number,
+  tags = [{ key: "dns-cache", value: "enabled" }],
+  overrides: Partial<TaskDefinition> = {},
+) {
+  const { tags: _, ...td } = fargateApp();
+  return {
+    taskDefinition: {
+      ...(td as TaskDefinition),
+      taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/app:${revision}`,
+      revision,
+      status: "ACTIVE" as const,
+      registeredAt: new Date("2026-11-25T10:15:32Z"),
+      compatibilities: ["EC2" as const, "FARGATE" as const],
+      ...overrides,
+    },
+    tags,
+  };
+}
+
+beforeEach(() => ecsMock.reset());
+
+async function run(event: unknown, d = deps()) {
+  const obs = recorder();
+  const outcome = await handleRegistrationEvent(event, d, obs);
+  expect(obs.outcomes).toEqual([outcome]);
+  return outcome;
+}
+
+describe("the injector", () => {
+  it("registers the injected definition with the source's tags plus its markers, in two ECS calls", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(
+      described(7, [
+        { key: "dns-cache", value: "enabled" },
+        { key: "team", value: "payments" },
+      ]),
+    );
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({
+        taskDefinition: {
+          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+          revision: 8,
+        },
+      });
+    const outcome = await run(loadEvent("register-tagged.json"));
+    expect(outcome).toEqual({
+      outcome: "injected",
+      reason: "INJECTED",
+      family: "app",
+      taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:7",
+      injectedTaskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+    });
+    // Described by family: the newest ACTIVE revision, with its tags; never the event's body.
+    expect(ecsMock).toHaveReceivedCommandWith(DescribeTaskDefinitionCommand, {
+      taskDefinition: "app",
+      include: ["TAGS"],
+    });
+    expect(ecsMock).toHaveReceivedCommandTimes(RegisterTaskDefinitionCommand, 1);
+    const input = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    expect(input?.containerDefinitions?.map((c) => c.name)).toEqual(["app", "dns-cache-init", "dns-cache"]);
+    expect(input?.tags).toEqual([
+      { key: "dns-cache", value: "enabled" },
+      { key: "team", value: "payments" },
+      { key: MARKER_TAGS.version, value: expect.any(String) },
+      { key: MARKER_TAGS.options, value: expect.any(String) },
+      { key: MARKER_TAGS.sourceRevision, value: "7" },
+    ]);
+    expect(input).not.toHaveProperty("registeredAt");
+    expect(input).not.toHaveProperty("revision");
+    expect(ecsMock.calls()).toHaveLength(2);
+  });
+
+  it("drops its own registrations without any call", async () => {
+    const outcome = await run(loadEvent("register-by-injector.json"));
+    expect(outcome).toMatchObject({ outcome: "skipped", reason: "SELF_ECHO" });
+    expect(ecsMock.calls()).toHaveLength(0);
+    const byFunctionRole = await run(registrationEvent("app", 9, { session: "dns-cache-injector-fn" }));
+    expect(byFunctionRole).toMatchObject({ outcome: "skipped", reason: "SELF_ECHO" });
+    expect(ecsMock.calls()).toHaveLength(0);
+  });
+
+  it("leaves definitions registered already injected (by the CLI) alone, without any call", async () => {
+    const marked = registrationEvent("app", 9, { tags: [{ key: MARKER_TAGS.version, value: "0.1.0" }] });
+    expect(await run(marked)).toMatchObject({ outcome: "skipped", reason: "ALREADY_INJECTED" });
+    expect(ecsMock.calls()).toHaveLength(0);
+  });
+
+  it("skips definitions that are not opted in, or opted out, with no registration", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7, []));
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "skipped",
+      reason: "NOT_OPTED_IN",
+    });
+    ecsMock
+      .on(DescribeTaskDefinitionCommand)
+      .resolves(described(7, [{ key: "dns-cache", value: "disabled" }]));
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "skipped",
+      reason: "OPTED_OUT",
+    });
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7, [{ key: "platform/dns", value: "on" }]));
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({
+        taskDefinition: {
+          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+          revision: 8,
+        },
+      });
+    expect(
+      await run(loadEvent("register-tagged.json"), deps({ optIn: { key: "platform/dns", value: "on" } })),
+    ).toMatchObject({
+      outcome: "injected",
+    });
+    expect(ecsMock).toHaveReceivedCommandTimes(RegisterTaskDefinitionCommand, 1);
+  });
+
+  it("trusts the described tags, not the event's (which can be truncated or stale)", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7, []));
+    const event = registrationEvent("app", 7, { tags: [{ key: "dns-cache", value: "enabled" }] });
+    expect(await run(event)).toMatchObject({ reason: "NOT_OPTED_IN" });
+  });
+
+  it("never rolls a family back: an older revision than the newest ACTIVE one is skipped", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(9));
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "skipped",
+      reason: "SUPERSEDED",
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
+  it("skips a source whose injected revision already exists (a redelivered event)", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(
+      described(8, [
+        { key: "dns-cache", value: "enabled" },
+        { key: MARKER_TAGS.sourceRevision, value: "7" },
+      ]),
+    );
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "skipped",
+      reason: "ALREADY_INJECTED",
+      injectedTaskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
+  it("skips deregistered and unknown sources", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(6));
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({ reason: "SOURCE_INACTIVE" });
+    ecsMock
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(new ClientException({ message: "Unable to describe task definition.", $metadata: {} }));
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({ reason: "SOURCE_NOT_FOUND" });
+  });
+
+  it("reports the engine's refusals with their reason codes and registers nothing", async () => {
+    ecsMock
+      .on(DescribeTaskDefinitionCommand)
+      .resolves(described(7, undefined, { networkMode: "bridge", requiresCompatibilities: ["EC2"] }));
+    const outcome = await run(loadEvent("register-tagged.json"));
+    expect(outcome).toMatchObject({
+      outcome: "refused",
+      reason: "NETWORK_MODE_NOT_AWSVPC",
+      reasons: ["NETWORK_MODE_NOT_AWSVPC"],
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
+  it("applies deployment options, overridden by the family's tags", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(
+      described(7, [
+        { key: "dns-cache", value: "enabled" },
+        { key: "dns-cache:fallback", value: "on" },
+      ]),
+    );
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({
+        taskDefinition: {
+          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+          revision: 8,
+        },
+      });
+    await run(
+      loadEvent("register-tagged.json"),
+      deps({ options: { fallback: false, upstreams: ["10.9.0.2"] } }),
+    );
+    const script = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input
+      .containerDefinitions?.[1]?.command?.[0];
+    expect(script).toContain("fallback=on");
+    expect(script).toContain("fixed_upstreams='10.9.0.2'");
+  });
+
+  it("registers nothing in audit mode", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    expect(await run(loadEvent("register-tagged.json"), deps({ mode: "audit" }))).toMatchObject({
+      outcome: "audited",
+      reason: "WOULD_INJECT",
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
+  it("retries ECS's concurrent-revision ClientException, then gives up as retryable", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    const concurrent = new ClientException({
+      message: "Too many concurrent attempts to create a new revision of the specified family.",
+      $metadata: {},
+    });
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .rejectsOnce(concurrent)
+      .resolves({
+        taskDefinition: {
+          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+          revision: 8,
+        },
+      });
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({ outcome: "injected" });
+    expect(ecsMock).toHaveReceivedCommandTimes(RegisterTaskDefinitionCommand, 2);
+
+    ecsMock.reset();
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    ecsMock.on(RegisterTaskDefinitionCommand).rejects(concurrent);
+    const obs = recorder();
+    await expect(
+      handleRegistrationEvent(loadEvent("register-tagged.json"), deps(), obs),
+    ).rejects.toMatchObject({ reason: "CONCURRENT_REVISION" });
+    expect(obs.retries.map((e) => e.reason)).toEqual(["CONCURRENT_REVISION"]);
+  }, 20_000);
+
+  it("throws what the SDK could not retry away, so the event is retried and finally dead-lettered", async () => {
+    ecsMock
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(new ServerException({ message: "boom", $metadata: { httpStatusCode: 500 } }));
+    const obs = recorder();
+    await expect(
+      handleRegistrationEvent(loadEvent("register-tagged.json"), deps(), obs),
+    ).rejects.toBeInstanceOf(RetryableError);
+    expect(obs.retries[0]?.reason).toBe("ECS_UNAVAILABLE");
+    expect(obs.outcomes).toEqual([]);
+  });
+
+  it("reports a definition ECS rejects as failed, without retrying it forever", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .rejects(new ClientException({ message: "Invalid setting for container", $metadata: {} }));
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "failed",
+      reason: "REGISTER_REJECTED",
+    });
+  });
+
+  it("deregisters its revision when another one was registered in between", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({
+        taskDefinition: {
+          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:9",
+          revision: 9,
+        },
+      });
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "skipped",
+      reason: "SUPERSEDED",
+    });
+    expect(ecsMock).toHaveReceivedCommandWith(DeregisterTaskDefinitionCommand, {
+      taskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:9",
+    });
+  });
+
+  it.each([
+    ["register-failed.json", "REGISTRATION_FAILED"],
+    ["register-sqs.json", "NOT_A_REGISTRATION_EVENT"],
+  ])("classifies %s without any call", async (name, reason) => {
+    expect(await run(loadEvent(name))).toMatchObject({ outcome: "skipped", reason });
+    expect(ecsMock.calls()).toHaveLength(0);
+  });
+
+  it("accepts a round trip of its own output as the source (re-described injected revision)", async () => {
+    const injectedTd = JSON.parse(serialize(fargateApp()));
+    ecsMock
+      .on(DescribeTaskDefinitionCommand)
+      .resolves(described(7, [{ key: "dns-cache", value: "enabled" }], injectedTd));
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({
+        taskDefinition: {
+          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+          revision: 8,
+        },
+      });
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({ outcome: "injected" });
+  });
+});
+
+describe("configuration", () => {
+  it("names the variable that is wrong", () => {
+    expect(() => loadInjectorConfig({ DNS_CACHE_MODE: "yolo" })).toThrow(
+      /^DNS_CACHE_MODE: expected one of inject, audit, got "yolo"$/,
+    );
+    expect(() => loadInjectorConfig({})).toThrow(/DNS_CACHE_IDEMPOTENCY_TABLE: is required/);
+    expect(() => loadInjectorConfig({ DNS_CACHE_MODE: "audit", DNS_CACHE_OPT_IN_TAG: "novalue" })).toThrow(
+      /DNS_CACHE_OPT_IN_TAG: expected key=value/,
+    );
+    expect(() => loadInjectorConfig({ DNS_CACHE_MODE: "audit", DNS_CACHE_FALLBACK: "sometimes" })).toThrow(
+      /^DNS_CACHE_FALLBACK: expected on or off/,
+    );
+    expect(() =>
+      loadInjectorConfig({ DNS_CACHE_MODE: "audit", DNS_CACHE_OPT_OUT_TAG: "dns-cache=enabled" }),
+    ).toThrow(/DNS_CACHE_OPT_OUT_TAG/);
+  });
+
+  it("reads defaults and engine options", () => {
+    const config = loadInjectorConfig({
+      DNS_CACHE_MODE: "audit",
+      DNS_CACHE_UPSTREAM: "10.0.0.2",
+      DNS_CACHE_MEMORY: "48",
+    });
+    expect(config).toMatchObject({
+      mode: "audit",
+      optIn: { key: "dns-cache", value: "enabled" },
+      optOut: { key: "dns-cache", value: "disabled" },
+    });
+    expect(config.options).toEqual({ upstreams: ["10.0.0.2"], memoryReservation: 48 });
+  });
+});
