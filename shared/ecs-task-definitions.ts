@@ -30,7 +30,8 @@ export function ecsClientConfig(overrides: ECSClientConfig = {}): ECSClientConfi
   return {
     retryMode: "adaptive",
     maxAttempts: 6,
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+    // Without throwOnRequestTimeout a slow answer is only logged, never abandoned and retried.
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
     ...overrides,
   };
 }

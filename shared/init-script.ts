@@ -120,14 +120,14 @@ fi
   if [ "$fallback" = on ]; then
     for n in $nameservers; do echo "nameserver $n"; done
   fi
-  printf '%s' "$kept"
+  printf '%s' "$kept" | sed "s/[[:space:]]*\$//"
   echo "options$opts timeout:${config.resolverTimeout} attempts:${config.resolverAttempts}"
   printf '%s\\n' "$orig" | sed 's/^/${ORIGINAL_PREFIX}/'
 } > "$D/resolv.conf.new" || fail "cannot prepare the new resolv.conf"
 
 if [ "$readable" = no ]; then
   log "WARNING: cannot read $R; leaving it as it is: the task runs without the DNS cache"
-elif false; then
+elif cmp -s "$D/resolv.conf.new" "$R"; then
   log "resolv.conf already points at the cache"
 elif ( : >> "$R" ) 2>/dev/null && { cat "$D/resolv.conf.new" > "$R"; } 2>/dev/null; then
   log "resolv.conf now points at the cache (upstreams: $upstreams; fallback: $fallback)"
