@@ -13,6 +13,8 @@ export interface InitScriptConfig extends CorefileConfig {
 /** The VPC resolver, used only when the task's resolv.conf names no usable nameserver. */
 export const VPC_RESOLVER = "169.254.169.253";
 export const ORIGINAL_PREFIX = "#dns-cache-orig: ";
+/** CoreDNS's forward plugin takes at most 15 upstreams. */
+const MAX_UPSTREAMS = 15;
 
 const SAFE = /^[A-Za-z0-9 .:_%{}\n-]*$/;
 
@@ -60,6 +62,7 @@ elif ! orig=$(tr -d '\\r' < "$R"); then
 fi
 
 nameservers=""
+count=0
 kept=""
 opts=""
 nl='
@@ -71,8 +74,12 @@ while IFS= read -r line; do
     nameserver)
       if [ $# -ge 2 ]; then
         case "$2" in
-          127.*|::1) ;;
-          *) nameservers="$nameservers $2" ;;
+          127.*|::1|0.0.0.0|::|0:0:0:0:0:0:0:1|::ffff:127.*) ;;
+          *)
+            case " $nameservers " in
+              *" $2 "*) ;;
+              *) [ "$count" -ge ${MAX_UPSTREAMS} ] || { nameservers="$nameservers $2"; count=$((count + 1)); } ;;
+            esac ;;
         esac
       fi ;;
     options)
@@ -120,7 +127,7 @@ fi
   if [ "$fallback" = on ]; then
     for n in $nameservers; do echo "nameserver $n"; done
   fi
-  printf '%s' "$kept" | sed "s/[[:space:]]*\$//"
+  printf '%s' "$kept"
   echo "options$opts timeout:${config.resolverTimeout} attempts:${config.resolverAttempts}"
   printf '%s\\n' "$orig" | sed 's/^/${ORIGINAL_PREFIX}/'
 } > "$D/resolv.conf.new" || fail "cannot prepare the new resolv.conf"

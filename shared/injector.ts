@@ -5,6 +5,7 @@ import {
   type DescribedTaskDefinition,
   deregisterTaskDefinition,
   describeTaskDefinition,
+  type Registered,
   RegistrationRejectedError,
   RetryableError,
   registerTaskDefinition,
@@ -139,7 +140,7 @@ export async function processRegistration(reg: Registration, deps: InjectorDeps)
   }
   if (config.mode === "audit") return { outcome: "audited", reason: "WOULD_INJECT", ...about(reg) };
 
-  let registered: Awaited<ReturnType<typeof registerTaskDefinition>>;
+  let registered: Registered;
   try {
     registered = await registerTaskDefinition(ecs, result.definition);
   } catch (error) {
@@ -147,20 +148,48 @@ export async function processRegistration(reg: Registration, deps: InjectorDeps)
       return { outcome: "failed", reason: error.reason, message: error.message, ...about(reg) };
     throw error;
   }
-  if (registered.revision !== reg.revision + 1) {
-    // Someone registered in between: ours would bury their newer revision. Their own event injects it.
-    await deregisterTaskDefinition(ecs, registered.taskDefinitionArn);
-    return {
-      outcome: "skipped",
-      reason: "SUPERSEDED",
-      message: `a revision was registered while injecting; ours (${registered.revision}) was deregistered`,
-      ...about(reg),
-    };
-  }
+  if (registered.revision !== reg.revision + 1) return settleGap(ecs, reg, registered);
   return {
     outcome: "injected",
     reason: "INJECTED",
     injectedTaskDefinitionArn: registered.taskDefinitionArn,
+    ...about(reg),
+  };
+}
+
+const MAX_GAP = 5;
+
+/**
+ * Revisions of a family are numbered in order, so ours should directly follow the source. When it does
+ * not, something was registered in between: a retried request of ours that had in fact succeeded (keep
+ * that one), or someone else's newer revision, which ours must not bury (their own event injects it).
+ * Either way ours is deregistered.
+ */
+async function settleGap(ecs: ECSClient, reg: Registration, registered: Registered): Promise<Outcome> {
+  const between: DescribedTaskDefinition[] = [];
+  if (registered.revision - reg.revision - 1 <= MAX_GAP) {
+    for (let rev = reg.revision + 1; rev < registered.revision; rev++) {
+      const d = await describeTaskDefinition(ecs, `${reg.family}:${rev}`);
+      if (d) between.push(d);
+    }
+  }
+  await deregisterTaskDefinition(ecs, registered.taskDefinitionArn);
+  const active = between.filter((d) => d.taskDefinition?.status === "ACTIVE");
+  const ours = active.filter((d) => tagValue(d.tags, MARKER_TAGS.sourceRevision) === String(reg.revision));
+  const earlier = ours[0]?.taskDefinition?.taskDefinitionArn;
+  if (earlier && ours.length === active.length) {
+    return {
+      outcome: "injected",
+      reason: "INJECTED",
+      message: `revision ${registered.revision} duplicated ${earlier} (a retried request) and was deregistered`,
+      injectedTaskDefinitionArn: earlier,
+      ...about(reg),
+    };
+  }
+  return {
+    outcome: "skipped",
+    reason: "SUPERSEDED",
+    message: `a revision was registered while injecting; ours (${registered.revision}) was deregistered`,
     ...about(reg),
   };
 }

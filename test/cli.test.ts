@@ -39,7 +39,11 @@ describe("dns-cache inject", () => {
     expect(r.code).toBe(EXIT.ok);
     expect(r.stderr).toBe("");
     const out = JSON.parse(r.stdout);
-    expect(out.containerDefinitions.map((c: { name: string }) => c.name)).toEqual(["app", "dns-cache-init", "dns-cache"]);
+    expect(out.containerDefinitions.map((c: { name: string }) => c.name)).toEqual([
+      "app",
+      "dns-cache-init",
+      "dns-cache",
+    ]);
     expect(r.stdout.endsWith("}\n")).toBe(true);
   });
 
@@ -60,7 +64,10 @@ describe("dns-cache inject", () => {
   });
 
   it("lets flags override tags", async () => {
-    const tagged = file("tagged.json", JSON.stringify(fargateApp({ tags: [{ key: "dns-cache:fallback", value: "on" }] })));
+    const tagged = file(
+      "tagged.json",
+      JSON.stringify(fargateApp({ tags: [{ key: "dns-cache:fallback", value: "on" }] })),
+    );
     const r = await run(["inject", "-f", tagged, "--fallback", "off", "--upstream", "10.1.0.2,10.2.0.2"]);
     const script = JSON.parse(r.stdout).containerDefinitions[1].command[0];
     expect(script).toContain("fallback=off");
@@ -76,7 +83,15 @@ describe("dns-cache inject", () => {
   });
 
   it("exits 2 with every reason code on stderr when refused", async () => {
-    const bridge = file("bridge.json", JSON.stringify(fargateApp({ networkMode: "bridge", runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2022_FULL" } })));
+    const bridge = file(
+      "bridge.json",
+      JSON.stringify(
+        fargateApp({
+          networkMode: "bridge",
+          runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2022_FULL" },
+        }),
+      ),
+    );
     const r = await run(["inject", "-f", bridge]);
     expect(r.code).toBe(EXIT.refused);
     expect(r.stdout).toBe("");
@@ -85,7 +100,11 @@ describe("dns-cache inject", () => {
   });
 
   it.each([
-    ["invalid JSON", "{\n  \"family\": \"app\",\n  oops\n}", /is not valid JSON \(line 3 column 3: expected double-quoted property name\)/],
+    [
+      "invalid JSON",
+      '{\n  "family": "app",\n  oops\n}',
+      /is not valid JSON \(line 3 column 3: expected double-quoted property name\)/,
+    ],
     ["truncated JSON", '{"family": ', /is not valid JSON \(line 1 column 12: /],
     ["an array", "[]", /not a task definition: expected a JSON object, got an array/],
     ["an empty object", "{}", /not a task definition: it has no "containerDefinitions"/],
@@ -136,18 +155,25 @@ describe("dns-cache check", () => {
   });
 
   it("exits 2 and lists reasons when refused", async () => {
-    const r = await run(["check", "-f", file("host.json", JSON.stringify(fargateApp({ networkMode: "host" })))]);
+    const r = await run([
+      "check",
+      "-f",
+      file("host.json", JSON.stringify(fargateApp({ networkMode: "host" }))),
+    ]);
     expect(r.code).toBe(EXIT.refused);
     expect(r.stdout).toMatch(/app: refused\n {2}NETWORK_MODE_NOT_AWSVPC: network mode is host/);
   });
 });
 
 describe("help", () => {
-  it.each([["--help"], ["inject", "--help"], ["check", "-h"], ["help", "inject"]])("prints help for %j and exits 0", async (...argv) => {
-    const r = await run(argv);
-    expect(r.code).toBe(EXIT.ok);
-    expect(r.stdout).toMatch(/Usage: dns-cache/);
-  });
+  it.each([["--help"], ["inject", "--help"], ["check", "-h"], ["help", "inject"]])(
+    "prints help for %j and exits 0",
+    async (...argv) => {
+      const r = await run(argv);
+      expect(r.code).toBe(EXIT.ok);
+      expect(r.stdout).toMatch(/Usage: dns-cache/);
+    },
+  );
 
   it("documents every option flag with its tag", async () => {
     const r = await run(["inject", "--help"]);
@@ -158,7 +184,11 @@ describe("help", () => {
 
 describe("the installed bin", () => {
   const bin = (args: string[], input?: string) =>
-    spawnSync("npx", ["--no-install", "dns-cache", ...args], { encoding: "utf8", input: input ?? "", cwd: process.cwd() });
+    spawnSync("npx", ["--no-install", "dns-cache", ...args], {
+      encoding: "utf8",
+      input: input ?? "",
+      cwd: process.cwd(),
+    });
 
   it("runs through npx after install, with the documented exit codes and no stack traces", () => {
     const ok = bin(["inject", "--file", "examples/app-task-definition.json"]);

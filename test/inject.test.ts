@@ -3,8 +3,8 @@ import { REFUSAL_REASONS } from "../shared/errors.ts";
 import {
   CACHE_CONTAINER,
   HEALTH_PORT_CANDIDATES,
-  type Injected,
   INIT_CONTAINER,
+  type Injected,
   type InjectResult,
   inject,
   MARKER_TAGS,
@@ -44,8 +44,16 @@ describe("normalize", () => {
     const tags = [tag("team", "payments")];
     const fromDescribeOutput = normalize({ taskDefinition: described, tags });
     const fromBare = normalize({ ...described, tags });
-    const { taskDefinitionArn, revision, status, requiresAttributes, compatibilities, registeredAt, registeredBy, ...register } =
-      described;
+    const {
+      taskDefinitionArn,
+      revision,
+      status,
+      requiresAttributes,
+      compatibilities,
+      registeredAt,
+      registeredBy,
+      ...register
+    } = described;
     const fromRegister = normalize({ ...register, tags });
     expect(fromDescribeOutput.definition).toEqual(fromRegister.definition);
     expect(fromBare.definition).toEqual(fromRegister.definition);
@@ -56,7 +64,15 @@ describe("normalize", () => {
 
   it("drops only the read-only fields and keeps unknown ones", () => {
     const { definition } = normalize({ taskDefinition: described, tags: [] });
-    for (const field of ["taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities", "registeredAt", "registeredBy"]) {
+    for (const field of [
+      "taskDefinitionArn",
+      "revision",
+      "status",
+      "requiresAttributes",
+      "compatibilities",
+      "registeredAt",
+      "registeredBy",
+    ]) {
       expect(definition).not.toHaveProperty(field);
     }
     expect(definition.someFutureField).toEqual({ nested: [1, 2, 3] });
@@ -64,8 +80,18 @@ describe("normalize", () => {
   });
 
   it("drops reserved aws: tags, which a request may not set, and says so", () => {
-    const result = injected(inject({ taskDefinition: described, tags: [tag("aws:cloudformation:stack-name", "s"), tag("team", "a")] }));
-    expect(result.definition.tags?.map((t) => t.key)).toEqual(["team", MARKER_TAGS.version, MARKER_TAGS.options, MARKER_TAGS.sourceRevision]);
+    const result = injected(
+      inject({
+        taskDefinition: described,
+        tags: [tag("aws:cloudformation:stack-name", "s"), tag("team", "a")],
+      }),
+    );
+    expect(result.definition.tags?.map((t) => t.key)).toEqual([
+      "team",
+      MARKER_TAGS.version,
+      MARKER_TAGS.options,
+      MARKER_TAGS.sourceRevision,
+    ]);
     expect(result.warnings.join()).toMatch(/aws:cloudformation:stack-name dropped/);
   });
 
@@ -114,13 +140,19 @@ describe("inject", () => {
       `http://127.0.0.1:${HEALTH_PORT_CANDIDATES[0]}/health`,
     ]);
     expect(cache?.dependsOn).toEqual([{ containerName: INIT_CONTAINER, condition: "SUCCESS" }]);
-    expect(cache?.mountPoints).toEqual([{ sourceVolume: VOLUME, containerPath: "/dns-cache", readOnly: true }]);
+    expect(cache?.mountPoints).toEqual([
+      { sourceVolume: VOLUME, containerPath: "/dns-cache", readOnly: true },
+    ]);
     // The sidecars log where the app logs.
     expect(cache?.logConfiguration).toEqual(source.containerDefinitions[0]?.logConfiguration);
     for (const key of ["family", "networkMode", "requiresCompatibilities", "cpu", "memory"] as const) {
       expect(out[key]).toEqual(source[key]);
     }
-    expect(out.tags).toEqual([tag("dns-cache", "enabled"), tag(MARKER_TAGS.version, VERSION), { key: MARKER_TAGS.options, value: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
+    expect(out.tags).toEqual([
+      tag("dns-cache", "enabled"),
+      tag(MARKER_TAGS.version, VERSION),
+      { key: MARKER_TAGS.options, value: expect.stringMatching(/^[0-9a-f]{16}$/) },
+    ]);
   });
 
   it("does not mutate its input", () => {
@@ -143,13 +175,20 @@ describe("inject", () => {
     const withFallback = injected(inject(fargateApp()));
     const noFallback = injected(inject(withFallback.definition, { explicit: { fallback: false } }));
     expect(noFallback.upToDate).toBe(false);
-    expect(noFallback.definition.containerDefinitions.map((c) => c.name)).toEqual(["app", INIT_CONTAINER, CACHE_CONTAINER]);
+    expect(noFallback.definition.containerDefinitions.map((c) => c.name)).toEqual([
+      "app",
+      INIT_CONTAINER,
+      CACHE_CONTAINER,
+    ]);
     expect(noFallback.definition.containerDefinitions[0]?.dependsOn).toHaveLength(2);
     expect(noFallback.definition.volumes).toHaveLength(1);
-    expect(serialize(injected(inject(noFallback.definition)).definition)).toBe(serialize(withFallback.definition));
+    expect(serialize(injected(inject(noFallback.definition)).definition)).toBe(
+      serialize(withFallback.definition),
+    );
 
     const old = structuredClone(withFallback.definition);
-    for (const c of old.containerDefinitions) if (c.dockerLabels?.["dns-cache.version"]) c.dockerLabels["dns-cache.version"] = "0.0.1";
+    for (const c of old.containerDefinitions)
+      if (c.dockerLabels?.["dns-cache.version"]) c.dockerLabels["dns-cache.version"] = "0.0.1";
     for (const t of old.tags ?? []) if (t.key === MARKER_TAGS.version) t.value = "0.0.1";
     const upgraded = injected(inject(old));
     expect(upgraded.upToDate).toBe(false);
@@ -168,17 +207,25 @@ describe("inject", () => {
     const described = { taskDefinition: { ...fargateApp({ tags: undefined }), revision: 5 }, tags: [] };
     const first = injected(inject(described));
     expect(first.definition.tags).toContainEqual(tag(MARKER_TAGS.sourceRevision, "5"));
-    const reDescribed = { taskDefinition: { ...first.definition, revision: 6, tags: undefined }, tags: first.definition.tags };
+    const reDescribed = {
+      taskDefinition: { ...first.definition, revision: 6, tags: undefined },
+      tags: first.definition.tags,
+    };
     const second = injected(inject(reDescribed));
     expect(second.sourceRevision).toBe(5);
-    expect(injected(inject(fargateApp(), { sourceRevision: 9 })).definition.tags).toContainEqual(tag(MARKER_TAGS.sourceRevision, "9"));
+    expect(injected(inject(fargateApp(), { sourceRevision: 9 })).definition.tags).toContainEqual(
+      tag(MARKER_TAGS.sourceRevision, "9"),
+    );
   });
 
   it("waits for START and adds no health check or probe when health checks are off", () => {
     const out = injected(inject(fargateApp({ tags: [tag("dns-cache:health-check", "off")] }))).definition;
     const cache = out.containerDefinitions.find((c) => c.name === CACHE_CONTAINER);
     expect(cache?.healthCheck).toBeUndefined();
-    expect(out.containerDefinitions[0]?.dependsOn).toContainEqual({ containerName: CACHE_CONTAINER, condition: "START" });
+    expect(out.containerDefinitions[0]?.dependsOn).toContainEqual({
+      containerName: CACHE_CONTAINER,
+      condition: "START",
+    });
     const script = out.containerDefinitions.find((c) => c.name === INIT_CONTAINER)?.command?.[0] ?? "";
     expect(script).not.toContain("health 127.0.0.1");
     expect(script).not.toContain("busybox.new");
@@ -187,23 +234,41 @@ describe("inject", () => {
   it("only copies awslogs log configurations, never secrets or a FireLens router", () => {
     const firelens = fargateApp();
     const [app] = firelens.containerDefinitions;
-    if (app) app.logConfiguration = { logDriver: "awsfirelens", options: { Name: "datadog" }, secretOptions: [{ name: "apikey", valueFrom: "arn:secret" }] };
+    if (app)
+      app.logConfiguration = {
+        logDriver: "awsfirelens",
+        options: { Name: "datadog" },
+        secretOptions: [{ name: "apikey", valueFrom: "arn:secret" }],
+      };
     const out = injected(inject(firelens)).definition;
-    expect(out.containerDefinitions.find((c) => c.name === CACHE_CONTAINER)?.logConfiguration).toBeUndefined();
+    expect(
+      out.containerDefinitions.find((c) => c.name === CACHE_CONTAINER)?.logConfiguration,
+    ).toBeUndefined();
   });
 });
 
 describe("options", () => {
   it("takes flags over tags over deployment settings over defaults, and says where each came from", () => {
-    const source = fargateApp({ tags: [tag("dns-cache:upstream", "10.0.0.2"), tag("dns-cache:memory", "48")] });
+    const source = fargateApp({
+      tags: [tag("dns-cache:upstream", "10.0.0.2"), tag("dns-cache:memory", "48")],
+    });
     const result = injected(
-      inject(source, { deployment: { upstreams: ["1.1.1.1"], prefetch: false, memoryReservation: 64 }, explicit: { memoryReservation: 40 } }),
+      inject(source, {
+        deployment: { upstreams: ["1.1.1.1"], prefetch: false, memoryReservation: 64 },
+        explicit: { memoryReservation: 40 },
+      }),
     );
     expect(result.options.upstreams).toEqual(["10.0.0.2"]);
     expect(result.options.prefetch).toBe(false);
     expect(result.options.memoryReservation).toBe(40);
-    expect(result.optionSources).toMatchObject({ upstream: "tag", prefetch: "deployment", memory: "flag", fallback: "default" });
-    const script = result.definition.containerDefinitions.find((c) => c.name === INIT_CONTAINER)?.command?.[0] ?? "";
+    expect(result.optionSources).toMatchObject({
+      upstream: "tag",
+      prefetch: "deployment",
+      memory: "flag",
+      fallback: "default",
+    });
+    const script =
+      result.definition.containerDefinitions.find((c) => c.name === INIT_CONTAINER)?.command?.[0] ?? "";
     expect(script).toContain("fixed_upstreams='10.0.0.2'");
   });
 
@@ -224,15 +289,23 @@ describe("options", () => {
   });
 
   it("refuses contradictory options", () => {
-    expect(reasons(inject(fargateApp(), { explicit: { memoryReservation: 64, memoryLimit: 64 } }))).toEqual([REFUSAL_REASONS.INVALID_OPTION]);
-    expect(reasons(inject(fargateApp(), { explicit: { healthPort: 19000, metricsPort: 19000 } }))).toEqual([REFUSAL_REASONS.INVALID_OPTION]);
+    expect(reasons(inject(fargateApp(), { explicit: { memoryReservation: 64, memoryLimit: 64 } }))).toEqual([
+      REFUSAL_REASONS.INVALID_OPTION,
+    ]);
+    expect(reasons(inject(fargateApp(), { explicit: { healthPort: 19000, metricsPort: 19000 } }))).toEqual([
+      REFUSAL_REASONS.INVALID_OPTION,
+    ]);
   });
 });
 
 describe("refusals", () => {
   it("refuses bridge, host and absent network mode on EC2", () => {
-    expect(reasons(inject(fargateApp({ networkMode: "bridge", requiresCompatibilities: ["EC2"] })))).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC]);
-    expect(reasons(inject(fargateApp({ networkMode: "host", requiresCompatibilities: ["EC2"] })))).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC]);
+    expect(reasons(inject(fargateApp({ networkMode: "bridge", requiresCompatibilities: ["EC2"] })))).toEqual([
+      REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
+    ]);
+    expect(reasons(inject(fargateApp({ networkMode: "host", requiresCompatibilities: ["EC2"] })))).toEqual([
+      REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
+    ]);
     const absent = fargateApp({ requiresCompatibilities: ["EC2"] });
     delete absent.networkMode;
     const result = inject(absent);
@@ -241,34 +314,42 @@ describe("refusals", () => {
   });
 
   it("refuses Windows", () => {
-    expect(reasons(inject(fargateApp({ runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2022_CORE" } })))).toEqual([
-      REFUSAL_REASONS.WINDOWS_PLATFORM,
-    ]);
+    expect(
+      reasons(inject(fargateApp({ runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2022_CORE" } }))),
+    ).toEqual([REFUSAL_REASONS.WINDOWS_PLATFORM]);
   });
 
   it("refuses a user container or volume that uses one of its names", () => {
     const named = fargateApp();
     named.containerDefinitions.push({ name: CACHE_CONTAINER, image: "my/dns", essential: false });
     expect(reasons(inject(named))).toEqual([REFUSAL_REASONS.NAME_CONFLICT]);
-    expect(reasons(inject(fargateApp({ volumes: [{ name: VOLUME }] })))).toEqual([REFUSAL_REASONS.NAME_CONFLICT]);
+    expect(reasons(inject(fargateApp({ volumes: [{ name: VOLUME }] })))).toEqual([
+      REFUSAL_REASONS.NAME_CONFLICT,
+    ]);
   });
 
   it("refuses when two more containers would pass the limit of 10", () => {
     const many = fargateApp({ memory: "4096", cpu: "1024" });
-    for (let i = 1; i < 9; i++) many.containerDefinitions.push({ name: `side${i}`, image: "i", essential: false });
+    for (let i = 1; i < 9; i++)
+      many.containerDefinitions.push({ name: `side${i}`, image: "i", essential: false });
     expect(reasons(inject(many))).toEqual([REFUSAL_REASONS.TOO_MANY_CONTAINERS]);
     many.containerDefinitions.pop();
     expect(inject(many).outcome).toBe("injected");
   });
 
-  it.each([["512"], [512], ["0.5 GB"], ["0.5gb"]])("refuses when task memory %j is fully reserved, and says what would fit", (memory) => {
-    const full = fargateApp({ memory: memory as string });
-    const [app] = full.containerDefinitions;
-    if (app) app.memoryReservation = 500;
-    const result = inject(full);
-    expect(reasons(result)).toEqual([REFUSAL_REASONS.INSUFFICIENT_MEMORY]);
-    expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(/by 28 MiB or raise the task memory to 1024 MiB/);
-  });
+  it.each([["512"], [512], ["0.5 GB"], ["0.5gb"]])(
+    "refuses when task memory %j is fully reserved, and says what would fit",
+    (memory) => {
+      const full = fargateApp({ memory: memory as string });
+      const [app] = full.containerDefinitions;
+      if (app) app.memoryReservation = 500;
+      const result = inject(full);
+      expect(reasons(result)).toEqual([REFUSAL_REASONS.INSUFFICIENT_MEMORY]);
+      expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(
+        /by 28 MiB or raise the task memory to 1024 MiB/,
+      );
+    },
+  );
 
   it("fits into what is left, counting memory when there is no reservation, and caps its hard limit at task memory", () => {
     const tight = fargateApp({ memory: "1 GB" });
@@ -278,7 +359,9 @@ describe("refusals", () => {
     expect(out.memory).toEqual({ task: 1024, containers: 984, added: 40 });
     if (app) app.memory = 1024 - 39;
     expect(reasons(inject(tight))).toEqual([REFUSAL_REASONS.INSUFFICIENT_MEMORY]);
-    const small = injected(inject(fargateApp({ memory: "64", cpu: undefined, requiresCompatibilities: ["EC2"] })));
+    const small = injected(
+      inject(fargateApp({ memory: "64", cpu: undefined, requiresCompatibilities: ["EC2"] })),
+    );
     expect(small.definition.containerDefinitions.find((c) => c.name === CACHE_CONTAINER)?.memory).toBe(64);
   });
 
@@ -288,8 +371,12 @@ describe("refusals", () => {
     expect(reasons(inject(dns))).toEqual([REFUSAL_REASONS.PORT_CONFLICT]);
     const ranged = fargateApp();
     ranged.containerDefinitions[0]?.portMappings?.push({ containerPortRange: "19000-19100" });
-    expect(reasons(inject(ranged, { explicit: { healthPort: 19050 } }))).toEqual([REFUSAL_REASONS.PORT_CONFLICT]);
-    expect(reasons(inject(ranged, { explicit: { metricsPort: 19100 } }))).toEqual([REFUSAL_REASONS.PORT_CONFLICT]);
+    expect(reasons(inject(ranged, { explicit: { healthPort: 19050 } }))).toEqual([
+      REFUSAL_REASONS.PORT_CONFLICT,
+    ]);
+    expect(reasons(inject(ranged, { explicit: { metricsPort: 19100 } }))).toEqual([
+      REFUSAL_REASONS.PORT_CONFLICT,
+    ]);
   });
 
   it("moves the automatic health port off ports the app declares", () => {
@@ -303,13 +390,21 @@ describe("refusals", () => {
 
   it("refuses when its marker tags would pass the limit of 50 tags", () => {
     const tags = Array.from({ length: 48 }, (_, i) => tag(`t${i}`, "v"));
-    expect(reasons(inject(fargateApp({ tags: [...tags, tag("t48", "v")] })))).toEqual([REFUSAL_REASONS.TOO_MANY_TAGS]);
+    expect(reasons(inject(fargateApp({ tags: [...tags, tag("t48", "v")] })))).toEqual([
+      REFUSAL_REASONS.TOO_MANY_TAGS,
+    ]);
     expect(inject(fargateApp({ tags })).outcome).toBe("injected");
   });
 
   it("reports every reason at once", () => {
-    const bad = fargateApp({ networkMode: "bridge", runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2019_FULL" } });
-    expect(reasons(inject(bad)).sort()).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC, REFUSAL_REASONS.WINDOWS_PLATFORM]);
+    const bad = fargateApp({
+      networkMode: "bridge",
+      runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2019_FULL" },
+    });
+    expect(reasons(inject(bad)).sort()).toEqual([
+      REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
+      REFUSAL_REASONS.WINDOWS_PLATFORM,
+    ]);
   });
 
   it("throws a clear input error for task memory ECS would not accept", () => {

@@ -82,14 +82,12 @@ describe("the injector", () => {
         { key: "team", value: "payments" },
       ]),
     );
-    ecsMock
-      .on(RegisterTaskDefinitionCommand)
-      .resolves({
-        taskDefinition: {
-          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
-          revision: 8,
-        },
-      });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+        revision: 8,
+      },
+    });
     const outcome = await run(loadEvent("register-tagged.json"));
     expect(outcome).toEqual({
       outcome: "injected",
@@ -147,14 +145,12 @@ describe("the injector", () => {
       reason: "OPTED_OUT",
     });
     ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7, [{ key: "platform/dns", value: "on" }]));
-    ecsMock
-      .on(RegisterTaskDefinitionCommand)
-      .resolves({
-        taskDefinition: {
-          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
-          revision: 8,
-        },
-      });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+        revision: 8,
+      },
+    });
     expect(
       await run(loadEvent("register-tagged.json"), deps({ optIn: { key: "platform/dns", value: "on" } })),
     ).toMatchObject({
@@ -222,14 +218,12 @@ describe("the injector", () => {
         { key: "dns-cache:fallback", value: "on" },
       ]),
     );
-    ecsMock
-      .on(RegisterTaskDefinitionCommand)
-      .resolves({
-        taskDefinition: {
-          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
-          revision: 8,
-        },
-      });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+        revision: 8,
+      },
+    });
     await run(
       loadEvent("register-tagged.json"),
       deps({ options: { fallback: false, upstreams: ["10.9.0.2"] } }),
@@ -302,14 +296,12 @@ describe("the injector", () => {
 
   it("deregisters its revision when another one was registered in between", async () => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
-    ecsMock
-      .on(RegisterTaskDefinitionCommand)
-      .resolves({
-        taskDefinition: {
-          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:9",
-          revision: 9,
-        },
-      });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:9",
+        revision: 9,
+      },
+    });
     expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
       outcome: "skipped",
       reason: "SUPERSEDED",
@@ -332,14 +324,12 @@ describe("the injector", () => {
     ecsMock
       .on(DescribeTaskDefinitionCommand)
       .resolves(described(7, [{ key: "dns-cache", value: "enabled" }], injectedTd));
-    ecsMock
-      .on(RegisterTaskDefinitionCommand)
-      .resolves({
-        taskDefinition: {
-          taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
-          revision: 8,
-        },
-      });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+        revision: 8,
+      },
+    });
     expect(await run(loadEvent("register-tagged.json"))).toMatchObject({ outcome: "injected" });
   });
 });
