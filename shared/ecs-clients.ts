@@ -66,6 +66,7 @@ export function clientProvider<C>(
   env: Env,
   factory: ClientFactory<C>,
   sts?: STSClient,
+  sessionName: string = INJECTOR_SESSION_NAME,
 ): (target: Target) => C {
   const roleName = env.DNS_CACHE_MEMBER_ROLE_NAME?.trim();
   if (!roleName) {
@@ -73,7 +74,7 @@ export function clientProvider<C>(
     return () => single;
   }
   const central = readRequired(env, "DNS_CACHE_CENTRAL_ACCOUNT");
-  const credentialsFor = memberCredentials(sts ?? new STSClient({}), roleName, INJECTOR_SESSION_NAME);
+  const credentialsFor = memberCredentials(sts ?? new STSClient({}), roleName, sessionName);
   const clients = new Map<string, C>();
   return ({ account, region }) => {
     const key = `${account}/${region}`;

@@ -70,7 +70,7 @@ export function injectorObserver(logger: Logger, metrics: Metrics, mode: string)
       logger.warn(`retry: ${error.reason}`, {
         outcome: "retry",
         reason: error.reason,
-        message: error.message,
+        detail: error.message,
         family: about.family,
         taskDefinitionArn: about.taskDefinitionArn,
         mode,

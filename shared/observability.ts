@@ -26,3 +26,24 @@ export function countWithDimension(
   single.addDimension(dimension, value);
   single.addMetric(name, MetricUnit.Count, count);
 }
+
+/**
+ * Several counts under one dimension value, as one EMF line of their own (published at once): e.g. every
+ * class of one cluster. Counts of zero are kept, so alarms and dashboards see the zeros too.
+ */
+export function publishCountsWithDimension(
+  serviceName: string,
+  counts: Readonly<Record<string, number>>,
+  dimension: string,
+  value: string,
+): void {
+  const entries = Object.entries(counts);
+  if (entries.length === 0) return;
+  const metrics = new Metrics({
+    serviceName,
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+    defaultDimensions: { [dimension]: value },
+  });
+  for (const [name, count] of entries) metrics.addMetric(name, MetricUnit.Count, count);
+  metrics.publishStoredMetrics();
+}

@@ -47,7 +47,7 @@ async function lambdaHandler(
       results.push(body.ok ? await handleRegistrationEvent(body.event, deps, observer) : body.outcome);
     },
     processor,
-    { context, throwOnFullBatchFailure: false },
+    { context, throwOnFullBatchFailure: false, processInParallel: false },
   );
   return { ...response, results };
 }

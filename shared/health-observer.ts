@@ -1,0 +1,84 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { type Finding, metricCounts } from "./health.ts";
+import type { HealthObserver, HealthSummary } from "./health-monitor.ts";
+import { countWithDimension, publishCountsWithDimension } from "./observability.ts";
+
+/** Exactly what may be logged of a finding: codes, names and ARNs; never environments or definitions. */
+function loggable(f: Finding): Record<string, unknown> {
+  const {
+    kind,
+    code,
+    account,
+    region,
+    clusterArn,
+    clusterName,
+    taskArn,
+    taskDefinitionArn,
+    family,
+    status,
+    exitCode,
+    reason,
+    taskCount,
+    taskArns,
+  } = f;
+  return {
+    outcome: "finding",
+    kind,
+    code,
+    account,
+    region,
+    clusterArn,
+    clusterName,
+    taskArn,
+    taskDefinitionArn,
+    family,
+    status,
+    exitCode,
+    reason,
+    taskCount,
+    taskArns,
+  };
+}
+
+/**
+ * Logs with Powertools Logger, metrics with Powertools Metrics (EMF, namespace DnsCache): totals without a
+ * dimension (flushed by the middleware), and one line per cluster with the ClusterName dimension.
+ *
+ * A sweep's counts are a snapshot of the fleet (every class, zeros included, per scanned cluster); an
+ * event's count the sidecars its tasks were found in (non-zero classes only).
+ */
+export function healthObserver(logger: Logger, metrics: Metrics, serviceName: string): HealthObserver {
+  return {
+    finding(f) {
+      logger[f.kind === "UNKNOWN" ? "info" : "warn"](`${f.kind}: ${f.code}`, loggable(f));
+    },
+    ignored(reason, count, about) {
+      logger.debug(`ignored: ${reason}`, { outcome: "ignored", reason, count, ...about });
+    },
+    problem(reason, message, about) {
+      logger.warn(`problem: ${reason}`, { outcome: "problem", reason, message, ...about });
+    },
+    clusterCounts(clusterName, counts, { zeros }) {
+      publishCountsWithDimension(serviceName, metricCounts(counts, zeros), "ClusterName", clusterName);
+    },
+    alertsFailed(failures) {
+      const errorCodes: Record<string, number> = {};
+      for (const f of failures) errorCodes[f.errorCode] = (errorCodes[f.errorCode] ?? 0) + 1;
+      logger.error("alerts failed", { outcome: "alerts-failed", count: failures.length, errorCodes });
+    },
+    summary(s: HealthSummary) {
+      logger.info(`summary: ${s.trigger}`, { outcome: "summary", ...s });
+      const sweep = s.trigger === "sweep";
+      for (const [name, count] of Object.entries(metricCounts(s.counts, sweep))) {
+        metrics.addMetric(name, MetricUnit.Count, count);
+      }
+      if (sweep) metrics.addMetric("ClustersScanned", MetricUnit.Count, s.clustersScanned);
+      if (s.alertsSent > 0) metrics.addMetric("AlertsSent", MetricUnit.Count, s.alertsSent);
+      if (s.alertsFailed > 0) metrics.addMetric("AlertsFailed", MetricUnit.Count, s.alertsFailed);
+      for (const [reason, count] of Object.entries(s.ignored)) {
+        countWithDimension(metrics, "Ignored", "Reason", reason, count);
+      }
+    },
+  };
+}

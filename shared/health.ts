@@ -1,0 +1,452 @@
+/**
+ * What the health function decides, as functions of data: no AWS calls, no clock (the time is a parameter).
+ * The adapters (`ecs-tasks.ts`, `alerts.ts`) fetch, `health-monitor.ts` orchestrates.
+ */
+import type { Container, Tag, Task, TaskDefinition } from "@aws-sdk/client-ecs";
+import type { TagMatch } from "./config.ts";
+import { CACHE_CONTAINER } from "./inject.ts";
+
+/** The classes of a running task's cache sidecar. */
+export const HEALTH_CLASSES = ["HEALTHY", "UNHEALTHY", "STARTING", "STOPPED", "UNKNOWN"] as const;
+export type HealthClass = (typeof HEALTH_CLASSES)[number];
+/** Every count the function reports: the sidecar classes, and DRIFT (opted-in tasks without the sidecar). */
+export type CountKey = HealthClass | "DRIFT";
+export type Counts = Record<CountKey, number>;
+
+export const zeroCounts = (): Counts => ({
+  HEALTHY: 0,
+  UNHEALTHY: 0,
+  STARTING: 0,
+  STOPPED: 0,
+  UNKNOWN: 0,
+  DRIFT: 0,
+});
+
+/**
+ * How long after the task started a sidecar without a health status yet counts as STARTING. A fixed grace
+ * from the task's `startedAt`, so no task definition has to be read for it: the injected health check
+ * (startPeriod 10 s + interval 5 s × retries 3, plus timeouts) settles well within it.
+ */
+export const STARTING_GRACE_MS = 60_000;
+
+/** The longest container `reason` carried into logs and alerts. */
+const MAX_REASON_LENGTH = 512;
+
+export interface ContainerView {
+  name: string;
+  lastStatus?: string;
+  healthStatus?: string;
+  exitCode?: number;
+  reason?: string;
+}
+
+/** The part of a task the classification reads, from DescribeTasks or from a Task State Change event. */
+export interface TaskView {
+  taskArn: string;
+  clusterArn: string;
+  taskDefinitionArn: string;
+  lastStatus?: string;
+  desiredStatus?: string;
+  /** Epoch milliseconds (the task's `startedAt`, else `createdAt`). */
+  startedAt?: number;
+  /** The task's version: ECS increments it on every state change. */
+  version?: number;
+  containers: ContainerView[];
+}
+
+const defined = <T>(value: T | null | undefined): T | undefined => value ?? undefined;
+
+function epochMs(value: Date | string | number | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const ms = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function containerView(c: Container): ContainerView {
+  return {
+    name: c.name ?? "",
+    lastStatus: defined(c.lastStatus),
+    healthStatus: defined(c.healthStatus),
+    exitCode: defined(c.exitCode),
+    reason: defined(c.reason),
+  };
+}
+
+/** A DescribeTasks task as a view; undefined without the ARNs every finding needs. */
+export function taskViewOf(task: Task): TaskView | undefined {
+  if (!task.taskArn || !task.clusterArn || !task.taskDefinitionArn) return undefined;
+  return {
+    taskArn: task.taskArn,
+    clusterArn: task.clusterArn,
+    taskDefinitionArn: task.taskDefinitionArn,
+    lastStatus: defined(task.lastStatus),
+    desiredStatus: defined(task.desiredStatus),
+    startedAt: epochMs(task.startedAt) ?? epochMs(task.createdAt),
+    version: defined(task.version),
+    containers: (task.containers ?? []).map(containerView),
+  };
+}
+
+/** Builds a view from loosely typed values (event timestamps are ISO strings, DescribeTasks' are Dates). */
+export function timestampMs(value: Date | string | number | null | undefined): number | undefined {
+  return epochMs(value);
+}
+
+export function sidecarOf(view: Pick<TaskView, "containers">): ContainerView | undefined {
+  return view.containers.find((c) => c.name === CACHE_CONTAINER);
+}
+
+/**
+ * The newer of two views of one task, by `version`. Health statuses come only from DescribeTasks, so when
+ * an event is newer than what DescribeTasks answered (its reads can lag), the event's task and container
+ * statuses, exit codes and reasons win and the described health statuses are kept.
+ */
+export function freshest(described: TaskView, event: TaskView | undefined): TaskView {
+  if (!event || (event.version ?? -1) <= (described.version ?? -1)) return described;
+  const fromEvent = new Map(event.containers.map((c) => [c.name, c]));
+  return {
+    ...described,
+    lastStatus: event.lastStatus ?? described.lastStatus,
+    desiredStatus: event.desiredStatus ?? described.desiredStatus,
+    version: event.version,
+    containers: described.containers.map((c) => {
+      const e = fromEvent.get(c.name);
+      if (!e) return c;
+      const merged: ContainerView = { ...c, lastStatus: e.lastStatus ?? c.lastStatus };
+      if (e.exitCode !== undefined) merged.exitCode = e.exitCode;
+      if (e.reason !== undefined) merged.reason = e.reason;
+      // A container that stopped and runs again (restart policy) reports its health anew.
+      if (e.lastStatus !== c.lastStatus && e.lastStatus === "RUNNING") merged.healthStatus = "UNKNOWN";
+      return merged;
+    }),
+  };
+}
+
+/** Task statuses after which nothing runs any more (or is about to stop). */
+const ENDING = new Set(["DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED", "DELETED"]);
+
+/** The task is wanted and not on its way out (PENDING and friends included: they may be drift). */
+export function isLive(view: Pick<TaskView, "lastStatus" | "desiredStatus">): boolean {
+  return (view.desiredStatus ?? "RUNNING") === "RUNNING" && !ENDING.has(view.lastStatus ?? "");
+}
+
+export interface SidecarHealth {
+  class: HealthClass;
+  /** A stable code: why this class. */
+  code: string;
+  lastStatus?: string;
+  healthStatus?: string;
+  exitCode?: number;
+  reason?: string;
+}
+
+export type TaskVerdict =
+  /** Not RUNNING (yet or any more), or being stopped: a sidecar is not expected to serve. */
+  | { kind: "not-running"; lastStatus?: string; desiredStatus?: string }
+  /** No `dns-cache` container: not ours for health, a drift candidate for the sweep. */
+  | { kind: "no-sidecar" }
+  | { kind: "sidecar"; health: SidecarHealth };
+
+function clip(reason: string | undefined): string | undefined {
+  return reason === undefined || reason.length <= MAX_REASON_LENGTH
+    ? reason
+    : `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`;
+}
+
+/**
+ * Classifies the cache sidecar of a task.
+ *
+ * - task not live (desired STOPPED, or DEACTIVATING…STOPPED) → not-running; live but without a `dns-cache`
+ *   container → no-sidecar; live but not RUNNING yet (PROVISIONING, PENDING, ACTIVATING…) → not-running;
+ * - sidecar STOPPED while the task runs → STOPPED (the app is on the fallback resolver, or without DNS when
+ *   fallback is off), with its exit code and reason;
+ * - sidecar RUNNING: HEALTHY → HEALTHY, UNHEALTHY → UNHEALTHY, UNKNOWN or absent → STARTING within
+ *   `graceMs` of the task's start, else UNKNOWN (NO_HEALTH_STATUS: health checks off, or never reported);
+ * - sidecar PENDING or without a status → STARTING within the grace, else UNKNOWN (SIDECAR_NOT_STARTED);
+ * - any status this code does not know → UNKNOWN, never an error.
+ */
+export function classifyTask(view: TaskView, now: number, graceMs = STARTING_GRACE_MS): TaskVerdict {
+  if (!isLive(view))
+    return { kind: "not-running", lastStatus: view.lastStatus, desiredStatus: view.desiredStatus };
+  const sidecar = sidecarOf(view);
+  if (!sidecar) return { kind: "no-sidecar" };
+  if (view.lastStatus !== "RUNNING")
+    return { kind: "not-running", lastStatus: view.lastStatus, desiredStatus: view.desiredStatus };
+  return { kind: "sidecar", health: classifySidecar(sidecar, view.startedAt, now, graceMs) };
+}
+
+export function classifySidecar(
+  sidecar: ContainerView,
+  startedAt: number | undefined,
+  now: number,
+  graceMs = STARTING_GRACE_MS,
+): SidecarHealth {
+  const { lastStatus, healthStatus } = sidecar;
+  const about = { lastStatus, healthStatus };
+  const inGrace = startedAt !== undefined && now - startedAt < graceMs;
+  switch (lastStatus) {
+    case "STOPPED": {
+      const stopped: SidecarHealth = { class: "STOPPED", code: "SIDECAR_EXITED", ...about };
+      if (sidecar.exitCode !== undefined) stopped.exitCode = sidecar.exitCode;
+      const reason = clip(sidecar.reason);
+      if (reason !== undefined) stopped.reason = reason;
+      return stopped;
+    }
+    case "RUNNING":
+      switch (healthStatus) {
+        case "HEALTHY":
+          return { class: "HEALTHY", code: "HEALTHY", ...about };
+        case "UNHEALTHY":
+          return { class: "UNHEALTHY", code: "HEALTH_CHECK_FAILING", ...about };
+        case "UNKNOWN":
+        case undefined:
+          return inGrace
+            ? { class: "STARTING", code: "IN_START_PERIOD", ...about }
+            : { class: "UNKNOWN", code: "NO_HEALTH_STATUS", ...about };
+        default:
+          return { class: "UNKNOWN", code: "UNRECOGNISED_HEALTH_STATUS", ...about };
+      }
+    case "PENDING":
+    case undefined:
+      return inGrace
+        ? { class: "STARTING", code: "SIDECAR_PENDING", ...about }
+        : { class: "UNKNOWN", code: "SIDECAR_NOT_STARTED", ...about };
+    default:
+      return { class: "UNKNOWN", code: "UNRECOGNISED_CONTAINER_STATUS", ...about };
+  }
+}
+
+// ------------------------------------------------------------------ events of one invocation
+
+export interface Versioned {
+  taskArn: string;
+  version?: number;
+}
+
+export interface Deduplicated<T extends Versioned> {
+  /** The newest state per task, in first-seen order. */
+  latest: T[];
+  /** Same task, same version as one kept: a repeat delivery. */
+  duplicates: T[];
+  /** Same task, older version than another in the invocation: arrived out of order. */
+  stale: T[];
+}
+
+/** Keeps the newest state of each task by `detail.version`; repeats and older states are set aside. */
+export function newestPerTask<T extends Versioned>(items: readonly T[]): Deduplicated<T> {
+  const kept = new Map<string, T>();
+  const duplicates: T[] = [];
+  const stale: T[] = [];
+  for (const item of items) {
+    const current = kept.get(item.taskArn);
+    if (!current) {
+      kept.set(item.taskArn, item);
+      continue;
+    }
+    const a = current.version ?? -1;
+    const b = item.version ?? -1;
+    if (b === a) duplicates.push(item);
+    else if (b < a) stale.push(item);
+    else {
+      stale.push(current);
+      kept.set(item.taskArn, item);
+    }
+  }
+  return { latest: [...kept.values()], duplicates, stale };
+}
+
+// ------------------------------------------------------------------ drift
+
+export type DriftVerdict = "DRIFT" | "HAS_SIDECAR" | "NOT_OPTED_IN" | "UNKNOWN_DEFINITION";
+
+/**
+ * A running revision drifts when its family is opted in (the tag on the revision) but the revision has no
+ * `dns-cache` container: typically the deploy tool used the revision it registered before the injector's.
+ */
+export function driftOf(
+  taskDefinition: TaskDefinition | undefined,
+  tags: readonly Tag[] | undefined,
+  optIn: TagMatch,
+): DriftVerdict {
+  if (!taskDefinition) return "UNKNOWN_DEFINITION";
+  if ((taskDefinition.containerDefinitions ?? []).some((c) => c.name === CACHE_CONTAINER))
+    return "HAS_SIDECAR";
+  const optedIn = (tags ?? []).some((t) => t.key === optIn.key && t.value === optIn.value);
+  return optedIn ? "DRIFT" : "NOT_OPTED_IN";
+}
+
+// ------------------------------------------------------------------ ARNs
+
+const ARN = /^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)$/;
+
+export interface ArnParts {
+  partition: string;
+  service: string;
+  region: string;
+  account: string;
+  resource: string;
+}
+
+export function parseArn(arn: string): ArnParts | undefined {
+  const m = ARN.exec(arn);
+  if (!m) return undefined;
+  return {
+    partition: m[1] ?? "",
+    service: m[2] ?? "",
+    region: m[3] ?? "",
+    account: m[4] ?? "",
+    resource: m[5] ?? "",
+  };
+}
+
+/** `prod` of `arn:…:cluster/prod`; a bare name is returned as it is. */
+export function clusterNameOf(clusterRef: string): string {
+  const resource = parseArn(clusterRef)?.resource;
+  return resource?.startsWith("cluster/") ? resource.slice("cluster/".length) : clusterRef;
+}
+
+/** `app` of `arn:…:task-definition/app:7`. */
+export function familyOf(taskDefinitionArn: string): string | undefined {
+  const resource = parseArn(taskDefinitionArn)?.resource;
+  return resource?.startsWith("task-definition/")
+    ? resource.slice("task-definition/".length).replace(/:\d+$/, "")
+    : undefined;
+}
+
+// ------------------------------------------------------------------ findings and alerts
+
+export type FindingKind = "UNHEALTHY" | "STOPPED" | "DRIFT" | "UNKNOWN";
+
+/** Something worth a log line (and, except UNKNOWN, an alert). Only codes, names and ARNs. */
+export interface Finding {
+  kind: FindingKind;
+  code: string;
+  account: string;
+  region: string;
+  clusterArn: string;
+  clusterName: string;
+  /** One task (for DRIFT: the first of `taskArns`). */
+  taskArn: string;
+  taskDefinitionArn: string;
+  family?: string;
+  /** The sidecar's status (`RUNNING/UNHEALTHY`, `STOPPED`…); for DRIFT, `NO_SIDECAR`. */
+  status: string;
+  exitCode?: number;
+  reason?: string;
+  /** DRIFT: how many running tasks of this cluster run the revision, and up to 10 of them. */
+  taskCount?: number;
+  taskArns?: string[];
+}
+
+export const DRIFT_SAMPLE_SIZE = 10;
+
+const REASON_TEXT: Record<string, string> = {
+  HEALTH_CHECK_FAILING: "the cache sidecar's health check is failing",
+  SIDECAR_EXITED: "the cache sidecar exited while the task runs",
+  DRIFT: "the family is opted in but the task runs a revision without the cache sidecar",
+};
+
+function where(view: Pick<TaskView, "taskArn" | "clusterArn" | "taskDefinitionArn">) {
+  const arn = parseArn(view.taskArn) ?? parseArn(view.clusterArn);
+  return {
+    account: arn?.account ?? "",
+    region: arn?.region ?? "",
+    clusterArn: view.clusterArn,
+    clusterName: clusterNameOf(view.clusterArn),
+    taskArn: view.taskArn,
+    taskDefinitionArn: view.taskDefinitionArn,
+    family: familyOf(view.taskDefinitionArn),
+  };
+}
+
+/** The finding of a sidecar class worth reporting; undefined for HEALTHY and STARTING. */
+export function healthFinding(view: TaskView, health: SidecarHealth): Finding | undefined {
+  if (health.class === "HEALTHY" || health.class === "STARTING") return undefined;
+  const finding: Finding = {
+    kind: health.class,
+    code: health.code,
+    ...where(view),
+    status: [health.lastStatus ?? "NONE", health.healthStatus].filter(Boolean).join("/"),
+  };
+  if (health.exitCode !== undefined) finding.exitCode = health.exitCode;
+  const reason = health.reason ?? REASON_TEXT[health.code];
+  if (reason !== undefined) finding.reason = reason;
+  return finding;
+}
+
+export function driftFinding(group: {
+  clusterArn: string;
+  taskDefinitionArn: string;
+  taskArns: readonly string[];
+}): Finding {
+  const [first = ""] = group.taskArns;
+  return {
+    kind: "DRIFT",
+    code: "DRIFT",
+    ...where({ ...group, taskArn: first }),
+    status: "NO_SIDECAR",
+    reason: REASON_TEXT.DRIFT,
+    taskCount: group.taskArns.length,
+    taskArns: group.taskArns.slice(0, DRIFT_SAMPLE_SIZE),
+  };
+}
+
+export const ALERT_SOURCE = "dns-cache";
+export const ALERT_DETAIL_TYPES = {
+  UNHEALTHY: "DNS Cache Sidecar Unhealthy",
+  STOPPED: "DNS Cache Sidecar Stopped",
+  DRIFT: "DNS Cache Drift Detected",
+} as const satisfies Partial<Record<FindingKind, string>>;
+
+export interface Alert {
+  detailType: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+/** The EventBridge event of a finding (UNKNOWN findings are logged, not alerted). */
+export function alertOf(finding: Finding): Alert | undefined {
+  if (finding.kind === "UNKNOWN") return undefined;
+  const { account, region, clusterArn, taskArn, taskDefinitionArn, family, status, exitCode, reason } =
+    finding;
+  const detail: Record<string, unknown> = {
+    account,
+    region,
+    clusterArn,
+    taskArn,
+    taskDefinitionArn,
+    family,
+    status,
+    exitCode,
+    reason,
+    code: finding.code,
+  };
+  if (finding.kind === "DRIFT") {
+    detail.taskCount = finding.taskCount;
+    detail.taskArns = finding.taskArns;
+  }
+  return {
+    detailType: ALERT_DETAIL_TYPES[finding.kind],
+    resources: finding.kind === "DRIFT" ? [clusterArn, taskDefinitionArn] : [clusterArn, taskArn],
+    detail,
+  };
+}
+
+/** The EMF metric of each count (namespace DnsCache; dimension ClusterName, never a task). */
+export const METRIC_NAMES: Record<CountKey, string> = {
+  HEALTHY: "SidecarHealthy",
+  UNHEALTHY: "SidecarUnhealthy",
+  STARTING: "SidecarStarting",
+  STOPPED: "SidecarStopped",
+  UNKNOWN: "SidecarUnknown",
+  DRIFT: "TasksWithoutSidecar",
+};
+
+/** Counts keyed by metric name; without the zeros unless `zeros`. */
+export function metricCounts(counts: Counts, zeros: boolean): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, name] of Object.entries(METRIC_NAMES) as Array<[CountKey, string]>) {
+    if (zeros || counts[key] > 0) out[name] = counts[key];
+  }
+  return out;
+}

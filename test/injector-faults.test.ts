@@ -1,0 +1,202 @@
+import type { RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
+import type { SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { MARKER_TAGS } from "../shared/inject.ts";
+import type { Outcome } from "../shared/injector.ts";
+import { loadEvent, registrationEvent } from "./helpers/events.ts";
+import { fargateApp } from "./helpers/fixtures.ts";
+import { type EcsStandin, fault, startEcsStandin } from "./support/ecs-standin.ts";
+import { captureStdout, lambdaContext, loadHandler, startDynamo } from "./support/lambda.ts";
+
+let ecs: EcsStandin;
+let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+let handler: Awaited<ReturnType<typeof loadHandler>>;
+
+beforeAll(async () => {
+  ecs = await startEcsStandin();
+  dynamo = await startDynamo();
+  handler = await loadHandler("injector", {
+    ...ecs.env(),
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName,
+    AWS_LAMBDA_FUNCTION_NAME: "dns-cache-injector",
+    POWERTOOLS_LOG_LEVEL: "WARN",
+  });
+});
+afterAll(async () => {
+  await ecs.close();
+  await dynamo.close();
+});
+beforeEach(() => ecs.reset());
+
+function seed(family: string, tags = [{ key: "dns-cache", value: "enabled" }]): number {
+  const { tags: _, ...td } = fargateApp({ family });
+  return (
+    ecs.state.registerTaskDefinition(td as RegisterTaskDefinitionCommandInput, tags).taskDefinition
+      .revision ?? 0
+  );
+}
+
+/** What the platform does with a failed invocation: try again (SQS redelivery), up to `attempts` times. */
+async function deliver(event: unknown, attempts = 25): Promise<Outcome> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return (await handler(event, lambdaContext())) as Outcome;
+    } catch (error) {
+      last = error;
+      // Like an SQS visibility timeout, shortened.
+      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * (i + 1))));
+    }
+  }
+  throw last;
+}
+
+function injectedRevisions(family: string) {
+  return ecs.state
+    .allTaskDefinitions()
+    .filter((td) => td.family === family && td.status === "ACTIVE")
+    .filter((td) => (td.containerDefinitions ?? []).some((c) => c.name === "dns-cache"));
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}
+
+describe("the injector against a faulty ECS", () => {
+  it("injects every event exactly once under 50% throttling of every call", async () => {
+    const families = Array.from({ length: 8 }, (_, i) => `svc-${i}`);
+    const events = families.map((f) => registrationEvent(f, seed(f)));
+    ecs.setFaults({ seed: 7, rules: [fault.sometimes("*", "throttle", 0.5)] });
+    await pool(events, 4, (e) => deliver(e));
+    for (const f of families) {
+      const injected = injectedRevisions(f);
+      expect(injected, f).toHaveLength(1);
+      expect(injected[0]?.revision).toBe(2);
+    }
+    expect(ecs.calls.count("RegisterTaskDefinition", { errorType: "ThrottlingException" })).toBeGreaterThan(
+      0,
+    );
+  }, 60_000);
+
+  it("survives 500s, dropped connections and slow answers", async () => {
+    const families = ["a", "b", "c", "d", "e", "f"];
+    const events = families.map((f) => registrationEvent(f, seed(f)));
+    ecs.setFaults({
+      seed: 3,
+      rules: [
+        fault.sometimes("*", "server-error", 0.3),
+        fault.sometimes("*", "drop", 0.2),
+        fault.sometimes("*", "slow", 0.3, { delayMs: 150 }),
+      ],
+    });
+    await pool(events, 3, (e) => deliver(e));
+    for (const f of families) expect(injectedRevisions(f), f).toHaveLength(1);
+  }, 60_000);
+
+  it("keeps one revision when a registration succeeded but its answer was lost and the SDK retried it", async () => {
+    const event = registrationEvent("lost", seed("lost"));
+    ecs.setFaults([fault.next("RegisterTaskDefinition", "drop-after-commit", 1)]);
+    const outcome = await deliver(event);
+    expect(outcome).toMatchObject({
+      outcome: "injected",
+      injectedTaskDefinitionArn: expect.stringMatching(/:task-definition\/lost:2$/),
+    });
+    expect(injectedRevisions("lost").map((td) => td.revision)).toEqual([2]);
+    expect(ecs.state.findTaskDefinition("lost:3")?.status).toBe("INACTIVE");
+  }, 30_000);
+
+  it("throws when ECS keeps failing, and registers nothing half-done", async () => {
+    const event = registrationEvent("down", seed("down"));
+    ecs.setFaults([fault.always("RegisterTaskDefinition", "server-error")]);
+    await expect(handler(event, lambdaContext())).rejects.toMatchObject({
+      name: "RetryableError",
+      reason: "ECS_UNAVAILABLE",
+    });
+    expect(ecs.state.allTaskDefinitions().filter((td) => td.family === "down")).toHaveLength(1);
+    ecs.setFaults([fault.always("DescribeTaskDefinition", "throttle")]);
+    await expect(handler(event, lambdaContext())).rejects.toMatchObject({ reason: "THROTTLED" });
+    ecs.setFaults(undefined);
+    expect(await deliver(event)).toMatchObject({ outcome: "injected" });
+  }, 60_000);
+
+  it("registers once when the same event arrives three times at once (duplicate guard on DynamoDB)", async () => {
+    const event = registrationEvent("dup", seed("dup"));
+    ecs.setFaults([fault.slow("RegisterTaskDefinition", 200)]);
+    const outcomes = await Promise.all([deliver(event), deliver(event), deliver(event)]);
+    expect(ecs.calls.count("RegisterTaskDefinition")).toBe(1);
+    expect(injectedRevisions("dup")).toHaveLength(1);
+    expect(outcomes.filter((o) => o.outcome === "injected")).toHaveLength(1);
+    expect(outcomes.filter((o) => o.reason === "DUPLICATE_EVENT")).toHaveLength(2);
+    // Much later, the same event again (say from a replayed archive): still nothing new.
+    expect(await deliver(event)).toMatchObject({ reason: "DUPLICATE_EVENT" });
+    expect(ecs.calls.count("RegisterTaskDefinition")).toBe(1);
+  }, 30_000);
+});
+
+describe("the injector handler", () => {
+  it("reports partial batch failures for SQS, so one bad message does not retry the others", async () => {
+    seed("app");
+    seed("app");
+    seed("app"); // revision 3: the sample's 7 is not ACTIVE here
+    const sample = loadEvent<SQSEvent>("register-sqs.json");
+    const record = sample.Records[0];
+    if (!record) throw new Error("sample has no record");
+    seed("ok");
+    seed("broken");
+    const event: SQSEvent = {
+      Records: [
+        { ...record, messageId: "m-ok", body: JSON.stringify(registrationEvent("ok", 1)) },
+        { ...record, messageId: "m-garbage", body: "{not json" },
+        { ...record, messageId: "m-broken", body: JSON.stringify(registrationEvent("broken", 1)) },
+        { ...record, messageId: "m-echo", body: JSON.stringify(loadEvent("register-by-injector.json")) },
+      ],
+    };
+    ecs.setFaults([
+      {
+        operation: "DescribeTaskDefinition",
+        kind: "server-error",
+        onCalls: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+      },
+    ]);
+    const response = (await handler(event, lambdaContext())) as {
+      batchItemFailures: Array<{ itemIdentifier: string }>;
+      results: Outcome[];
+    };
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-broken" }]);
+    expect(response.results.map((r) => r.reason)).toEqual(["INJECTED", "MALFORMED_EVENT", "SELF_ECHO"]);
+  }, 30_000);
+
+  it("logs one line per outcome with its EMF metric, and never the definition's secrets", async () => {
+    seed("logged");
+    const event = registrationEvent("logged", 1);
+    const { result, lines } = await captureStdout(() => handler(event, lambdaContext()));
+    expect(result).toMatchObject({ outcome: "injected" });
+    const text = lines.join("\n");
+    expect(text).not.toContain("example-secret-value-must-never-be-logged");
+    expect(text).not.toContain("DB_PASSWORD");
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const emf = records.filter((r) => r._aws);
+    expect(emf.some((r) => r.Injected === 1)).toBe(true);
+    expect(JSON.stringify(emf)).toContain('"Namespace":"DnsCache"');
+  }, 30_000);
+
+  it("tags the injected revision with the source revision, and a second event for it is a no-op", async () => {
+    seed("tagged");
+    await deliver(registrationEvent("tagged", 1));
+    const [injected] = injectedRevisions("tagged");
+    const tags = ecs.state.listTagsForResource(injected?.taskDefinitionArn ?? "");
+    expect(tags).toContainEqual({ key: MARKER_TAGS.sourceRevision, value: "1" });
+    expect(tags).toContainEqual({ key: "dns-cache", value: "enabled" });
+    const echo = registrationEvent("tagged", 2, {
+      tags: [{ key: MARKER_TAGS.version, value: "x" }],
+      session: "dns-cache-injector",
+    });
+    expect(await deliver(echo)).toMatchObject({ reason: "SELF_ECHO" });
+  }, 30_000);
+});
