@@ -302,10 +302,9 @@ export function preservationProblems(base: JsonObject, output: JsonObject): stri
   if (!added.some((t) => t.key === "dns-cache:version")) problems.push("no dns-cache:version marker tag");
 
   const ports = declaredPortSpans(before);
-  const healthUrl = Array.isArray(cache?.healthCheck && (cache.healthCheck as JsonObject).command)
-    ? ((cache?.healthCheck as JsonObject).command as Json[]).find(
-        (a) => typeof a === "string" && a.startsWith("http://"),
-      )
+  const healthCommand = isObject(cache?.healthCheck) ? cache.healthCheck.command : undefined;
+  const healthUrl = Array.isArray(healthCommand)
+    ? healthCommand.find((a) => typeof a === "string" && a.startsWith("http://"))
     : undefined;
   const healthPort = typeof healthUrl === "string" ? Number(/:(\d+)\//.exec(healthUrl)?.[1]) : undefined;
   for (const port of [53, ...(healthPort ? [healthPort] : [])]) {

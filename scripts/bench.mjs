@@ -1,0 +1,166 @@
+// Benchmarks (figures printed, nothing asserted): bundle sizes, cold starts, ECS calls per outcome,
+// and a burst of registrations against a rate-limited ECS stand-in. Run with `npm run bench`.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+
+const root = new URL("..", import.meta.url).pathname;
+process.chdir(root);
+execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+
+const { startEcsStandin } = await import("../test/support/ecs-standin.ts");
+const { startDynamo, lambdaContext, loadHandler } = await import("../test/support/lambda.ts");
+const { registrationEvent, loadEvent } = await import("../test/helpers/events.ts");
+const { fargateApp } = await import("../test/helpers/fixtures.ts");
+
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const functions = readdirSync("dist", { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== "cli" && existsSync(`dist/${d.name}/index.mjs`))
+  .map((d) => d.name);
+
+function seed(ecs, family, tags = [{ key: "dns-cache", value: "enabled" }]) {
+  const { tags: _, ...td } = fargateApp({ family });
+  return ecs.state.registerTaskDefinition(td, tags).taskDefinition.revision;
+}
+
+const quiet = { POWERTOOLS_LOG_LEVEL: "ERROR", POWERTOOLS_METRICS_DISABLED: "true" };
+
+if (want("size")) {
+  console.log("\n## Bundle sizes");
+  for (const name of [...functions, "cli"]) {
+    const file = `dist/${name}/index.mjs`;
+    const bytes = readFileSync(file);
+    console.log(`${name.padEnd(10)} ${kib(statSync(file).size).padStart(10)}  (gzip ${kib(gzipSync(bytes).length)})`);
+  }
+}
+
+if (want("cold")) {
+  console.log("\n## Cold start: process start + import + first handler call (median of 9, ms)");
+  const ecs = await startEcsStandin({ recordInputs: false });
+  const dynamo = await startDynamo();
+  seed(ecs, "app");
+  const events = {
+    injector: registrationEvent("app", 1),
+    health: existsSync("events/scheduled-sweep.json") ? loadEvent("scheduled-sweep.json") : {},
+  };
+  const env = { ...process.env, ...ecs.env(), ...quiet, AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName, DNS_CACHE_MODE: "audit" };
+  const time = (args, extraEnv = {}) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { env: { ...env, ...extraEnv }, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr.split("\n").slice(-3).join(" ").slice(0, 300)}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const runs = 9;
+  const bare = Array.from({ length: runs }, () => time(["-e", "0"]));
+  console.log(`${"node -e 0".padEnd(10)} ${median(bare).toFixed(0).padStart(6)} ms`);
+  for (const name of functions) {
+    const script = `const { handler } = await import(${JSON.stringify(`${root}dist/${name}/index.mjs`)});
+const ctx = { functionName: "bench", awsRequestId: "1", invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench", memoryLimitInMB: "256", getRemainingTimeInMillis: () => 60000 };
+await handler(${JSON.stringify(events[name] ?? {})}, ctx);`;
+    let xs;
+    try {
+      xs = Array.from({ length: runs }, () => time(["--input-type=module", "-e", script]));
+    } catch (error) {
+      console.log(`${name.padEnd(10)} failed: ${error.message}`);
+      continue;
+    }
+    console.log(`${name.padEnd(10)} ${median(xs).toFixed(0).padStart(6)} ms  (+${(median(xs) - median(bare)).toFixed(0)} ms over bare node)`);
+  }
+  await ecs.close();
+  await dynamo.close();
+}
+
+if (want("calls")) {
+  console.log("\n## ECS calls per outcome (injector)");
+  const ecs = await startEcsStandin();
+  const dynamo = await startDynamo();
+  const handler = await loadHandler("injector", { ...ecs.env(), ...quiet, AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName, AWS_LAMBDA_FUNCTION_NAME: "dns-cache-injector" });
+  const cases = [
+    ["inject", () => registrationEvent("inj", seed(ecs, "inj"))],
+    ["self-echo", () => loadEvent("register-by-injector.json")],
+    ["not opted in", () => registrationEvent("plain", seed(ecs, "plain", []))],
+    ["superseded", () => {
+      const rev = seed(ecs, "old");
+      seed(ecs, "old");
+      return registrationEvent("old", rev);
+    }],
+    ["refused (bridge)", () => {
+      const { tags: _, ...td } = fargateApp({ family: "bridge", networkMode: "bridge", requiresCompatibilities: ["EC2"] });
+      const rev = ecs.state.registerTaskDefinition(td, [{ key: "dns-cache", value: "enabled" }]).taskDefinition.revision;
+      return registrationEvent("bridge", rev);
+    }],
+    ["duplicate event", () => registrationEvent("inj", 1)],
+  ];
+  for (const [name, make] of cases) {
+    const event = make();
+    ecs.calls.reset();
+    const out = await handler(event, lambdaContext());
+    const counts = ecs.calls.counts();
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    console.log(`${name.padEnd(18)} ${String(total).padStart(2)} calls  ${JSON.stringify(counts)}  -> ${out.outcome}/${out.reason}`);
+  }
+  await ecs.close();
+  await dynamo.close();
+}
+
+if (want("burst")) {
+  const total = Number(process.env.BENCH_BURST ?? 200);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 5);
+  const rate = 20;
+  console.log(`\n## Burst: ${total} opted-in registrations at once; RegisterTaskDefinition limited to ${rate}/s (burst ${rate}); ${concurrency} concurrent invocations`);
+  const ecs = await startEcsStandin({ recordInputs: false, rateLimits: { RegisterTaskDefinition: { ratePerSecond: rate, burst: rate } } });
+  const dynamo = await startDynamo();
+  const env = { ...ecs.env(), ...quiet, AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName, AWS_LAMBDA_FUNCTION_NAME: "dns-cache-injector" };
+  // Each concurrent invocation is its own Lambda instance: its own module copy, SDK client and retry state.
+  const instances = [];
+  for (let i = 0; i < concurrency; i++) instances.push(await loadHandler("injector", env));
+  const families = Array.from({ length: total }, (_, i) => `burst-${i}`);
+  const queue = families.map((f) => ({ event: registrationEvent(f, seed(ecs, f)), receives: 0 }));
+  ecs.calls.reset();
+  const visibilityMs = 1000;
+  const t0 = performance.now();
+  let throws = 0;
+  let redeliveries = 0;
+  await Promise.all(
+    instances.map(async (handler) => {
+      while (queue.length > 0 || redeliveries > 0) {
+        const message = queue.shift();
+        if (!message) {
+          await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
+        message.receives++;
+        try {
+          await handler(message.event, lambdaContext());
+        } catch {
+          throws++;
+          // As SQS does: visible again after the visibility timeout, dead-lettered after 5 receives.
+          if (message.receives < 5) {
+            redeliveries++;
+            setTimeout(() => {
+              redeliveries--;
+              queue.push(message);
+            }, visibilityMs);
+          }
+        }
+      }
+    }),
+  );
+  const makespan = (performance.now() - t0) / 1000;
+  const injected = new Map();
+  for (const td of ecs.state.allTaskDefinitions()) {
+    if (td.status === "ACTIVE" && td.containerDefinitions.some((c) => c.name === "dns-cache")) injected.set(td.family, (injected.get(td.family) ?? 0) + 1);
+  }
+  const lost = families.filter((f) => !injected.has(f)).length;
+  const duplicated = [...injected.values()].filter((n) => n > 1).length;
+  const floor = total / rate;
+  const throttled = ecs.calls.count("RegisterTaskDefinition", { errorType: "ThrottlingException" });
+  console.log(`makespan ${makespan.toFixed(2)} s; floor ${floor.toFixed(2)} s (${((makespan / floor - 1) * 100).toFixed(1)}% over)`);
+  console.log(`injected ${injected.size}/${total}, lost ${lost}, duplicated ${duplicated}; RegisterTaskDefinition calls ${ecs.calls.count("RegisterTaskDefinition")} (${throttled} throttled); invocations that threw ${throws}`);
+  await ecs.close();
+  await dynamo.close();
+}
+process.exit(0);
