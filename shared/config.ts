@@ -7,12 +7,10 @@ type Env = Readonly<Record<string, string | undefined>>;
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
   readonly reason = "INVALID_CONFIG";
-  constructor(
-    readonly variable: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
+  readonly variable: string;
+  constructor(variable: string, message: string, options?: ErrorOptions) {
     super(`${variable}: ${message}`, options);
+    this.variable = variable;
   }
 }
 

@@ -12,12 +12,10 @@ import {
 /** Worth retrying later (the event is redelivered, and dead-lettered in the end). */
 export class RetryableError extends Error {
   override readonly name = "RetryableError";
-  constructor(
-    readonly reason: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
+  readonly reason: string;
+  constructor(reason: string, message: string, options?: ErrorOptions) {
     super(message, options);
+    this.reason = reason;
   }
 }
 

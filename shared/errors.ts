@@ -8,6 +8,7 @@ export const REFUSAL_REASONS = {
   INSUFFICIENT_MEMORY: "INSUFFICIENT_MEMORY",
   PORT_CONFLICT: "PORT_CONFLICT",
   INVALID_OPTION: "INVALID_OPTION",
+  DEFINITION_TOO_LARGE: "DEFINITION_TOO_LARGE",
 } as const;
 
 export type RefusalReason = (typeof REFUSAL_REASONS)[keyof typeof REFUSAL_REASONS];
@@ -27,26 +28,9 @@ export class InvalidInputError extends Error {
 export class InvalidOptionError extends Error {
   override readonly name = "InvalidOptionError";
   readonly reason = REFUSAL_REASONS.INVALID_OPTION;
-  constructor(
-    readonly source: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
+  readonly source: string;
+  constructor(source: string, message: string, options?: ErrorOptions) {
     super(`${source}: ${message}`, options);
-  }
-}
-
-/** The definition is valid but cannot safely carry the cache; carries every reason found. */
-export class RefusedError extends Error {
-  override readonly name = "RefusedError";
-  constructor(
-    readonly refusals: readonly Refusal[],
-    options?: ErrorOptions,
-  ) {
-    super(refusals.map((r) => `${r.reason}: ${r.message}`).join("; "), options);
-  }
-  get reason(): RefusalReason {
-    // The first refusal names the outcome; the others are reported alongside.
-    return this.refusals[0]?.reason ?? REFUSAL_REASONS.INVALID_OPTION;
+    this.source = source;
   }
 }

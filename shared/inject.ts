@@ -42,6 +42,7 @@ const MARKER_KEYS: ReadonlySet<string> = new Set(Object.values(MARKER_TAGS));
 
 export const MAX_CONTAINERS = 10; // per task definition, a hard ECS quota
 export const MAX_TAGS = 50; // per ECS resource
+export const MAX_REQUEST_BYTES = 65_536; // RegisterTaskDefinition rejects larger definitions
 export const INIT_MEMORY_RESERVATION = 8; // MiB; busybox sh runs for well under a second
 export const DNS_PORT = 53;
 /** Tried in order when the health port is automatic; chosen away from common app ports (8080, 8181, 9153). */
@@ -107,6 +108,9 @@ function strip(input: TaskDefinitionInput): Stripped {
     taggedAsInjected || definition.containerDefinitions.some((c) => ourNames.some((n) => isOurs(c, n)));
 
   const refusals: Refusal[] = [];
+  // Stray marker tags (copied by hand, say) would otherwise appear twice in the output.
+  if (Array.isArray(definition.tags))
+    definition.tags = definition.tags.filter((t) => !MARKER_KEYS.has(t.key ?? ""));
   if (!wasInjected) {
     for (const c of definition.containerDefinitions) {
       if (ourNames.includes(c.name)) {
@@ -133,8 +137,6 @@ function strip(input: TaskDefinitionInput): Stripped {
   }
   if (Array.isArray(definition.volumes))
     definition.volumes = definition.volumes.filter((v) => v.name !== VOLUME);
-  if (Array.isArray(definition.tags))
-    definition.tags = definition.tags.filter((t) => !MARKER_KEYS.has(t.key ?? ""));
   const markerRevision =
     markerRevisionText !== undefined && /^\d+$/.test(markerRevisionText)
       ? Number(markerRevisionText)
@@ -316,9 +318,11 @@ export function injectNormalized(
   if (networkMode !== "awsvpc") {
     refuse(
       REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
-      definition.networkMode === undefined
-        ? "network mode is bridge (the default when networkMode is absent); the cache needs awsvpc, where all containers share one network namespace and resolv.conf"
-        : `network mode is ${definition.networkMode}; the cache needs awsvpc, where all containers share one network namespace and resolv.conf`,
+      definition.networkMode === undefined && compat.includes("FARGATE")
+        ? "network mode is not set; Fargate requires awsvpc"
+        : definition.networkMode === undefined
+          ? "network mode is bridge (the default when networkMode is absent); the cache needs awsvpc, where all containers share one network namespace and resolv.conf"
+          : `network mode is ${definition.networkMode}; the cache needs awsvpc, where all containers share one network namespace and resolv.conf`,
     );
   }
   const os = definition.runtimePlatform?.operatingSystemFamily;
@@ -423,6 +427,22 @@ export function injectNormalized(
   // Tags last, as normalize() leaves them, so that re-injecting the output gives the same bytes.
   delete definition.tags;
   definition.tags = [...userTags, ...markers];
+
+  const size = Buffer.byteLength(JSON.stringify(definition));
+  if (size > MAX_REQUEST_BYTES) {
+    const before = Buffer.byteLength(JSON.stringify(normalized.definition));
+    return {
+      outcome: "refused",
+      wasInjected,
+      warnings,
+      refusals: [
+        {
+          reason: REFUSAL_REASONS.DEFINITION_TOO_LARGE,
+          message: `with the cache the definition would be ${size} bytes, over ECS's limit of ${MAX_REQUEST_BYTES} (it is ${before} bytes without it)`,
+        },
+      ],
+    };
+  }
 
   const result: Injected = {
     outcome: "injected",

@@ -106,12 +106,15 @@ export function normalize(value: unknown): NormalizedDefinition {
     throw new InvalidInputError('not a task definition: it has no "family"');
   }
 
-  const definition: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(body)) {
-    if ((READ_ONLY_FIELDS as readonly string[]).includes(key) || key === "$metadata" || key === "tags")
-      continue;
-    definition[key] = structuredClone(field);
-  }
+  // fromEntries defines own properties, so even a "__proto__" key is carried over as data.
+  const definition: Record<string, unknown> = Object.fromEntries(
+    Object.entries(body)
+      .filter(
+        ([key]) =>
+          !(READ_ONLY_FIELDS as readonly string[]).includes(key) && key !== "$metadata" && key !== "tags",
+      )
+      .map(([key, field]) => [key, structuredClone(field)]),
+  );
   const allTags = readTags(tagsValue, tagsWhere);
   const droppedTags = allTags.filter((t) => RESERVED_TAG.test(t.key ?? "")).map((t) => t.key ?? "");
   const keptTags = allTags.filter((t) => !RESERVED_TAG.test(t.key ?? ""));

@@ -407,6 +407,32 @@ describe("refusals", () => {
     ]);
   });
 
+  it("never writes a marker tag twice, even when a stray one was copied into a plain definition", () => {
+    const stray = fargateApp({ tags: [tag(MARKER_TAGS.sourceRevision, "7"), tag(MARKER_TAGS.options, "x")] });
+    const out = injected(inject(stray, { sourceRevision: 9 })).definition;
+    const keys = (out.tags ?? []).map((t) => t.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(out.tags).toContainEqual(tag(MARKER_TAGS.sourceRevision, "9"));
+  });
+
+  it("says Fargate needs awsvpc when networkMode is missing there", () => {
+    const fargate = fargateApp();
+    delete fargate.networkMode;
+    const result = inject(fargate);
+    expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(
+      /not set; Fargate requires awsvpc/,
+    );
+  });
+
+  it("refuses when the sidecars would push the definition over ECS's 64 KiB", () => {
+    const big = fargateApp();
+    const [app] = big.containerDefinitions;
+    if (app)
+      app.environment = Array.from({ length: 600 }, (_, i) => ({ name: `VAR_${i}`, value: "x".repeat(90) }));
+    const result = inject(big);
+    expect(reasons(result)).toEqual([REFUSAL_REASONS.DEFINITION_TOO_LARGE]);
+  });
+
   it("throws a clear input error for task memory ECS would not accept", () => {
     expect(() => inject(fargateApp({ memory: "lots" }))).toThrow(/task memory "lots" is not a size/);
   });
