@@ -33,7 +33,9 @@ if (want("size")) {
   for (const name of [...functions, "cli"]) {
     const file = `dist/${name}/index.mjs`;
     const bytes = readFileSync(file);
-    console.log(`${name.padEnd(10)} ${kib(statSync(file).size).padStart(10)}  (gzip ${kib(gzipSync(bytes).length)})`);
+    console.log(
+      `${name.padEnd(10)} ${kib(statSync(file).size).padStart(10)}  (gzip ${kib(gzipSync(bytes).length)})`,
+    );
   }
 }
 
@@ -46,11 +48,19 @@ if (want("cold")) {
     injector: registrationEvent("app", 1),
     health: existsSync("events/scheduled-sweep.json") ? loadEvent("scheduled-sweep.json") : {},
   };
-  const env = { ...process.env, ...ecs.env(), ...quiet, AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName, DNS_CACHE_MODE: "audit" };
+  const env = {
+    ...process.env,
+    ...ecs.env(),
+    ...quiet,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName,
+    DNS_CACHE_MODE: "audit",
+  };
   const time = (args, extraEnv = {}) => {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(process.execPath, args, { env: { ...env, ...extraEnv }, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr.split("\n").slice(-3).join(" ").slice(0, 300)}`);
+    if (r.status !== 0)
+      throw new Error(`exit ${r.status}: ${r.stderr.split("\n").slice(-3).join(" ").slice(0, 300)}`);
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
   const runs = 9;
@@ -67,7 +77,9 @@ await handler(${JSON.stringify(events[name] ?? {})}, ctx);`;
       console.log(`${name.padEnd(10)} failed: ${error.message}`);
       continue;
     }
-    console.log(`${name.padEnd(10)} ${median(xs).toFixed(0).padStart(6)} ms  (+${(median(xs) - median(bare)).toFixed(0)} ms over bare node)`);
+    console.log(
+      `${name.padEnd(10)} ${median(xs).toFixed(0).padStart(6)} ms  (+${(median(xs) - median(bare)).toFixed(0)} ms over bare node)`,
+    );
   }
   await ecs.close();
   await dynamo.close();
@@ -77,21 +89,38 @@ if (want("calls")) {
   console.log("\n## ECS calls per outcome (injector)");
   const ecs = await startEcsStandin();
   const dynamo = await startDynamo();
-  const handler = await loadHandler("injector", { ...ecs.env(), ...quiet, AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName, AWS_LAMBDA_FUNCTION_NAME: "dns-cache-injector" });
+  const handler = await loadHandler("injector", {
+    ...ecs.env(),
+    ...quiet,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName,
+    AWS_LAMBDA_FUNCTION_NAME: "dns-cache-injector",
+  });
   const cases = [
     ["inject", () => registrationEvent("inj", seed(ecs, "inj"))],
     ["self-echo", () => loadEvent("register-by-injector.json")],
     ["not opted in", () => registrationEvent("plain", seed(ecs, "plain", []))],
-    ["superseded", () => {
-      const rev = seed(ecs, "old");
-      seed(ecs, "old");
-      return registrationEvent("old", rev);
-    }],
-    ["refused (bridge)", () => {
-      const { tags: _, ...td } = fargateApp({ family: "bridge", networkMode: "bridge", requiresCompatibilities: ["EC2"] });
-      const rev = ecs.state.registerTaskDefinition(td, [{ key: "dns-cache", value: "enabled" }]).taskDefinition.revision;
-      return registrationEvent("bridge", rev);
-    }],
+    [
+      "superseded",
+      () => {
+        const rev = seed(ecs, "old");
+        seed(ecs, "old");
+        return registrationEvent("old", rev);
+      },
+    ],
+    [
+      "refused (bridge)",
+      () => {
+        const { tags: _, ...td } = fargateApp({
+          family: "bridge",
+          networkMode: "bridge",
+          requiresCompatibilities: ["EC2"],
+        });
+        const rev = ecs.state.registerTaskDefinition(td, [{ key: "dns-cache", value: "enabled" }])
+          .taskDefinition.revision;
+        return registrationEvent("bridge", rev);
+      },
+    ],
     ["duplicate event", () => registrationEvent("inj", 1)],
   ];
   for (const [name, make] of cases) {
@@ -100,7 +129,9 @@ if (want("calls")) {
     const out = await handler(event, lambdaContext());
     const counts = ecs.calls.counts();
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    console.log(`${name.padEnd(18)} ${String(total).padStart(2)} calls  ${JSON.stringify(counts)}  -> ${out.outcome}/${out.reason}`);
+    console.log(
+      `${name.padEnd(18)} ${String(total).padStart(2)} calls  ${JSON.stringify(counts)}  -> ${out.outcome}/${out.reason}`,
+    );
   }
   await ecs.close();
   await dynamo.close();
@@ -110,10 +141,21 @@ if (want("burst")) {
   const total = Number(process.env.BENCH_BURST ?? 200);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 5);
   const rate = 20;
-  console.log(`\n## Burst: ${total} opted-in registrations at once; RegisterTaskDefinition limited to ${rate}/s (burst ${rate}); ${concurrency} concurrent invocations`);
-  const ecs = await startEcsStandin({ recordInputs: false, rateLimits: { RegisterTaskDefinition: { ratePerSecond: rate, burst: rate } } });
+  console.log(
+    `\n## Burst: ${total} opted-in registrations at once; RegisterTaskDefinition limited to ${rate}/s (burst ${rate}); ${concurrency} concurrent invocations`,
+  );
+  const ecs = await startEcsStandin({
+    recordInputs: false,
+    rateLimits: { RegisterTaskDefinition: { ratePerSecond: rate, burst: rate } },
+  });
   const dynamo = await startDynamo();
-  const env = { ...ecs.env(), ...quiet, AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName, AWS_LAMBDA_FUNCTION_NAME: "dns-cache-injector" };
+  const env = {
+    ...ecs.env(),
+    ...quiet,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    DNS_CACHE_IDEMPOTENCY_TABLE: dynamo.tableName,
+    AWS_LAMBDA_FUNCTION_NAME: "dns-cache-injector",
+  };
   // Each concurrent invocation is its own Lambda instance: its own module copy, SDK client and retry state.
   const instances = [];
   for (let i = 0; i < concurrency; i++) instances.push(await loadHandler("injector", env));
@@ -152,14 +194,19 @@ if (want("burst")) {
   const makespan = (performance.now() - t0) / 1000;
   const injected = new Map();
   for (const td of ecs.state.allTaskDefinitions()) {
-    if (td.status === "ACTIVE" && td.containerDefinitions.some((c) => c.name === "dns-cache")) injected.set(td.family, (injected.get(td.family) ?? 0) + 1);
+    if (td.status === "ACTIVE" && td.containerDefinitions.some((c) => c.name === "dns-cache"))
+      injected.set(td.family, (injected.get(td.family) ?? 0) + 1);
   }
   const lost = families.filter((f) => !injected.has(f)).length;
   const duplicated = [...injected.values()].filter((n) => n > 1).length;
   const floor = total / rate;
   const throttled = ecs.calls.count("RegisterTaskDefinition", { errorType: "ThrottlingException" });
-  console.log(`makespan ${makespan.toFixed(2)} s; floor ${floor.toFixed(2)} s (${((makespan / floor - 1) * 100).toFixed(1)}% over)`);
-  console.log(`injected ${injected.size}/${total}, lost ${lost}, duplicated ${duplicated}; RegisterTaskDefinition calls ${ecs.calls.count("RegisterTaskDefinition")} (${throttled} throttled); invocations that threw ${throws}`);
+  console.log(
+    `makespan ${makespan.toFixed(2)} s; floor ${floor.toFixed(2)} s (${((makespan / floor - 1) * 100).toFixed(1)}% over)`,
+  );
+  console.log(
+    `injected ${injected.size}/${total}, lost ${lost}, duplicated ${duplicated}; RegisterTaskDefinition calls ${ecs.calls.count("RegisterTaskDefinition")} (${throttled} throttled); invocations that threw ${throws}`,
+  );
   await ecs.close();
   await dynamo.close();
 }

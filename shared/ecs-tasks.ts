@@ -38,11 +38,10 @@ export const zeroApiCalls = (): ApiCalls => ({
 export class ClusterNotFoundError extends Error {
   override readonly name = "ClusterNotFoundError";
   readonly reason = "CLUSTER_NOT_FOUND";
-  constructor(
-    readonly cluster: string,
-    options?: ErrorOptions,
-  ) {
+  readonly cluster: string;
+  constructor(cluster: string, options?: ErrorOptions) {
     super(`cluster ${cluster} was not found`, options);
+    this.cluster = cluster;
   }
 }
 
@@ -68,7 +67,8 @@ export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   return <T>(fn: () => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
       queue.push(() => {
-        fn()
+        Promise.resolve()
+          .then(fn)
           .then(resolve, reject)
           .finally(() => {
             active -= 1;

@@ -118,10 +118,12 @@ class Invocation {
   tasksExamined = 0;
   private unknownLogged = 0;
 
-  constructor(
-    readonly trigger: Trigger,
-    readonly deps: HealthDeps,
-  ) {
+  readonly trigger: Trigger;
+  readonly deps: HealthDeps;
+
+  constructor(trigger: Trigger, deps: HealthDeps) {
+    this.trigger = trigger;
+    this.deps = deps;
     this.started = Date.now();
   }
 
