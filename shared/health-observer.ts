@@ -57,7 +57,7 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
       logger.debug(`ignored: ${reason}`, { outcome: "ignored", reason, count, ...about });
     },
     problem(reason, message, about) {
-      logger.warn(`problem: ${reason}`, { outcome: "problem", reason, message, ...about });
+      logger.warn(`problem: ${reason}`, { outcome: "problem", reason, detail: message, ...about });
     },
     clusterCounts(clusterName, counts, { zeros }) {
       publishCountsWithDimension(serviceName, metricCounts(counts, zeros), "ClusterName", clusterName);

@@ -50,7 +50,8 @@ function loggable(o: Outcome): Record<string, unknown> {
     outcome,
     reason,
     reasons,
-    message,
+    // "message" is the log line's own key in Powertools Logger.
+    detail: message,
     family,
     taskDefinitionArn,
     injectedTaskDefinitionArn,
