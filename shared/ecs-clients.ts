@@ -12,6 +12,17 @@ type ClientFactory<C> = (region: string | undefined, credentials?: CredentialsPr
 
 const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
 
+/** The partition of a region: role ARNs in China, GovCloud and the ISO regions are not `arn:aws:…`. */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("us-isob-")) return "aws-iso-b";
+  if (region.startsWith("us-iso-")) return "aws-iso";
+  if (region.startsWith("eu-isoe-")) return "aws-iso-e";
+  if (region.startsWith("us-isof-")) return "aws-iso-f";
+  return "aws";
+}
+
 /**
  * Temporary credentials of a member account's role, one AssumeRole per account until shortly before
  * they expire. `sts` is a parameter so tests can mock it.
@@ -80,7 +91,8 @@ export function clientProvider<C>(
     const key = `${account}/${region}`;
     let client = clients.get(key);
     if (!client) {
-      client = account === central ? factory(region) : factory(region, credentialsFor(account));
+      client =
+        account === central ? factory(region) : factory(region, credentialsFor(account, partitionOf(region)));
       clients.set(key, client);
     }
     return client;

@@ -1,44 +1,13 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { type Finding, metricCounts } from "./health.ts";
+import { FINDING_FIELDS, type Finding, metricCounts } from "./health.ts";
 import type { HealthObserver, HealthSummary } from "./health-monitor.ts";
 import { countWithDimension, publishCountsWithDimension } from "./observability.ts";
+import { pick } from "./pick.ts";
 
 /** Exactly what may be logged of a finding: codes, names and ARNs; never environments or definitions. */
 function loggable(f: Finding): Record<string, unknown> {
-  const {
-    kind,
-    code,
-    account,
-    region,
-    clusterArn,
-    clusterName,
-    taskArn,
-    taskDefinitionArn,
-    family,
-    status,
-    exitCode,
-    reason,
-    taskCount,
-    taskArns,
-  } = f;
-  return {
-    outcome: "finding",
-    kind,
-    code,
-    account,
-    region,
-    clusterArn,
-    clusterName,
-    taskArn,
-    taskDefinitionArn,
-    family,
-    status,
-    exitCode,
-    reason,
-    taskCount,
-    taskArns,
-  };
+  return { outcome: "finding", ...pick(f, ["kind", "code", "clusterName", ...FINDING_FIELDS]) };
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { Container, Tag, Task, TaskDefinition } from "@aws-sdk/client-ecs";
 import type { TagMatch } from "./config.ts";
 import { CACHE_CONTAINER } from "./inject.ts";
+import { pick } from "./pick.ts";
 
 /** The classes of a running task's cache sidecar. */
 export const HEALTH_CLASSES = ["HEALTHY", "UNHEALTHY", "STARTING", "STOPPED", "UNKNOWN"] as const;
@@ -404,27 +405,26 @@ export interface Alert {
   detail: Record<string, unknown>;
 }
 
+/** Fields of a finding that logs and alerts carry (DRIFT adds a task count and sample tasks). */
+export const FINDING_FIELDS = [
+  "account",
+  "region",
+  "clusterArn",
+  "taskArn",
+  "taskDefinitionArn",
+  "family",
+  "status",
+  "exitCode",
+  "reason",
+  "taskCount",
+  "taskArns",
+] as const;
+
 /** The EventBridge event of a finding (UNKNOWN findings are logged, not alerted). */
 export function alertOf(finding: Finding): Alert | undefined {
   if (finding.kind === "UNKNOWN") return undefined;
-  const { account, region, clusterArn, taskArn, taskDefinitionArn, family, status, exitCode, reason } =
-    finding;
-  const detail: Record<string, unknown> = {
-    account,
-    region,
-    clusterArn,
-    taskArn,
-    taskDefinitionArn,
-    family,
-    status,
-    exitCode,
-    reason,
-    code: finding.code,
-  };
-  if (finding.kind === "DRIFT") {
-    detail.taskCount = finding.taskCount;
-    detail.taskArns = finding.taskArns;
-  }
+  const { clusterArn, taskArn, taskDefinitionArn } = finding;
+  const detail: Record<string, unknown> = { ...pick(finding, FINDING_FIELDS), code: finding.code };
   return {
     detailType: ALERT_DETAIL_TYPES[finding.kind],
     resources: finding.kind === "DRIFT" ? [clusterArn, taskDefinitionArn] : [clusterArn, taskArn],

@@ -5,6 +5,18 @@ import type { SQSEvent } from "aws-lambda";
 import type { RetryableError } from "./ecs-task-definitions.ts";
 import type { Observer, Outcome } from "./injector.ts";
 import { countWithDimension } from "./observability.ts";
+import { pick } from "./pick.ts";
+
+const LOGGED_OUTCOME_FIELDS = [
+  "outcome",
+  "reason",
+  "reasons",
+  "message",
+  "family",
+  "taskDefinitionArn",
+  "injectedTaskDefinitionArn",
+  "firstOutcome",
+] as const;
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;
@@ -36,27 +48,9 @@ const METRIC_OF: Record<Outcome["outcome"], string> = {
 
 /** Exactly what may be logged of an outcome: codes, names and ARNs, never definitions or values. */
 function loggable(o: Outcome): Record<string, unknown> {
-  const {
-    outcome,
-    reason,
-    reasons,
-    message,
-    family,
-    taskDefinitionArn,
-    injectedTaskDefinitionArn,
-    firstOutcome,
-  } = o;
-  return {
-    outcome,
-    reason,
-    reasons,
-    // "message" is the log line's own key in Powertools Logger.
-    detail: message,
-    family,
-    taskDefinitionArn,
-    injectedTaskDefinitionArn,
-    firstOutcome,
-  };
+  // "message" is the log line's own key in Powertools Logger.
+  const { message, ...rest } = pick(o, LOGGED_OUTCOME_FIELDS);
+  return { ...rest, detail: message };
 }
 
 export function injectorObserver(logger: Logger, metrics: Metrics, mode: string): Observer {
