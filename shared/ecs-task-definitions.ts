@@ -5,6 +5,7 @@ import {
   type DescribeTaskDefinitionCommandOutput,
   type ECSClient,
   type ECSClientConfig,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
 } from "@aws-sdk/client-ecs";
@@ -96,6 +97,23 @@ export async function registerTaskDefinition(
       }
       throw classify(error);
     }
+  }
+}
+
+/** Revision numbers of the family's ACTIVE revisions, newest first (the newest 100 at most). */
+export async function listActiveRevisions(client: ECSClient, family: string): Promise<number[]> {
+  try {
+    const out = await client.send(
+      new ListTaskDefinitionsCommand({
+        familyPrefix: family,
+        status: "ACTIVE",
+        sort: "DESC",
+        maxResults: 100,
+      }),
+    );
+    return (out.taskDefinitionArns ?? []).map((arn) => Number(arn.slice(arn.lastIndexOf(":") + 1)));
+  } catch (error) {
+    throw classify(error);
   }
 }
 

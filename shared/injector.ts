@@ -5,6 +5,7 @@ import {
   type DescribedTaskDefinition,
   deregisterTaskDefinition,
   describeTaskDefinition,
+  listActiveRevisions,
   type Registered,
   RegistrationRejectedError,
   RetryableError,
@@ -48,7 +49,14 @@ function tagValue(tags: Tags, key: string): string | undefined {
 }
 
 function about(reg: Registration): Pick<Outcome, "family" | "taskDefinitionArn"> {
-  return { family: reg.family, taskDefinitionArn: reg.taskDefinitionArn };
+  const arn =
+    reg.taskDefinitionArn ??
+    (reg.revision !== undefined ? taskDefinitionArnOf(reg, reg.revision) : undefined);
+  return { family: reg.family, ...(arn ? { taskDefinitionArn: arn } : {}) };
+}
+
+function taskDefinitionArnOf(reg: Registration, revision: number): string {
+  return `arn:${reg.partition}:ecs:${reg.region}:${reg.account}:task-definition/${reg.family}:${revision}`;
 }
 
 /** Decides everything the event alone can decide, without any call. */
@@ -69,64 +77,68 @@ export function triage(
   return { registration: reg };
 }
 
+/** The source revision a dns-cache revision was made from; undefined for anyone else's revision. */
+function copyOf(d: DescribedTaskDefinition): number | undefined {
+  const text = tagValue(d.tags, MARKER_TAGS.sourceRevision);
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+function skipped(reason: string, reg: Registration, extra: Partial<Outcome> = {}): Outcome {
+  return { outcome: "skipped", reason, ...about(reg), ...extra };
+}
+
 /**
- * Describes the family's newest ACTIVE revision (one call answers "is the source still the newest?",
- * "was it injected already?" and "what does it hold?"), injects it and registers the result.
+ * Describes the family's newest ACTIVE revision: one call usually answers "is the source still the
+ * newest?", "was it injected already?" and "what does it hold?". Then injects and registers.
  */
 export async function processRegistration(reg: Registration, deps: InjectorDeps): Promise<Outcome> {
   const { config } = deps;
   const ecs = await deps.ecsFor({ account: reg.account, region: reg.region });
-  const latest = await describeTaskDefinition(ecs, `${reg.family}`);
-  const latestTd = latest?.taskDefinition;
-  if (!latest || !latestTd?.revision) {
-    return {
-      outcome: "skipped",
-      reason: "SOURCE_NOT_FOUND",
-      message: "the family has no ACTIVE revision",
-      ...about(reg),
-    };
+  const latest = await describeTaskDefinition(ecs, reg.family);
+  const latestRevision = latest?.taskDefinition?.revision;
+  if (!latest || latestRevision === undefined) {
+    return skipped("SOURCE_NOT_FOUND", reg, { message: "the family has no ACTIVE revision" });
   }
-  if (latestTd.revision < reg.revision) {
-    return {
-      outcome: "skipped",
-      reason: "SOURCE_INACTIVE",
-      message: "the revision was deregistered",
-      ...about(reg),
-    };
-  }
-  if (latestTd.revision > reg.revision) {
-    if (tagValue(latest.tags, MARKER_TAGS.sourceRevision) === String(reg.revision)) {
-      return {
-        outcome: "skipped",
-        reason: "ALREADY_INJECTED",
-        injectedTaskDefinitionArn: latestTd.taskDefinitionArn,
-        ...about(reg),
-      };
+  // CloudTrail leaves out the response of large calls: then the newest revision is the source.
+  const revision = reg.revision ?? (copyOf(latest) === undefined ? latestRevision : undefined);
+  if (revision === undefined) return skipped("ALREADY_INJECTED", reg);
+  const target: Registration = { ...reg, revision };
+
+  let source = latest;
+  if (latestRevision < revision)
+    return skipped("SOURCE_INACTIVE", target, { message: "the revision was deregistered" });
+  if (latestRevision > revision) {
+    const madeFrom = copyOf(latest);
+    if (madeFrom === revision) {
+      return skipped("ALREADY_INJECTED", target, {
+        injectedTaskDefinitionArn: latest.taskDefinition?.taskDefinitionArn,
+      });
     }
-    // Injecting an older revision would roll the family back over the newer one.
-    return {
-      outcome: "skipped",
-      reason: "SUPERSEDED",
-      message: `revision ${latestTd.revision} is newer`,
-      ...about(reg),
-    };
+    if (madeFrom === undefined || madeFrom > revision) {
+      // Injecting an older revision would roll the family back over the newer one.
+      return skipped("SUPERSEDED", target, { message: `revision ${latestRevision} is newer` });
+    }
+    // The newest is our copy of an older source: this source is newer still, so read it itself.
+    const own = await describeTaskDefinition(ecs, `${reg.family}:${revision}`);
+    if (!own || own.taskDefinition?.status !== "ACTIVE") {
+      return skipped("SOURCE_INACTIVE", target, { message: "the revision was deregistered" });
+    }
+    source = own;
   }
-  if (hasTag(latest.tags, config.optOut)) return { outcome: "skipped", reason: "OPTED_OUT", ...about(reg) };
-  if (!hasTag(latest.tags, config.optIn))
-    return { outcome: "skipped", reason: "NOT_OPTED_IN", ...about(reg) };
-  if (tagValue(latest.tags, MARKER_TAGS.version) !== undefined)
-    return { outcome: "skipped", reason: "ALREADY_INJECTED", ...about(reg) };
+  if (hasTag(source.tags, config.optOut)) return skipped("OPTED_OUT", target);
+  if (!hasTag(source.tags, config.optIn)) return skipped("NOT_OPTED_IN", target);
+  if (tagValue(source.tags, MARKER_TAGS.version) !== undefined) return skipped("ALREADY_INJECTED", target);
 
   let result: ReturnType<typeof inject>;
   try {
     result = inject(
-      { taskDefinition: latestTd, tags: latest.tags },
-      { deployment: config.options, sourceRevision: reg.revision },
+      { taskDefinition: source.taskDefinition, tags: source.tags },
+      { deployment: config.options, sourceRevision: revision },
     );
   } catch (error) {
-    if (error instanceof InvalidInputError)
-      return { outcome: "failed", reason: "INVALID_SOURCE", message: error.message, ...about(reg) };
-    throw error;
+    // The engine is pure: trying again would fail the same way, so report instead of retrying.
+    const reason = error instanceof InvalidInputError ? "INVALID_SOURCE" : "ENGINE_ERROR";
+    return { outcome: "failed", reason, message: (error as Error).message, ...about(target) };
   }
   if (result.outcome === "refused") {
     const [first] = result.refusals;
@@ -135,63 +147,84 @@ export async function processRegistration(reg: Registration, deps: InjectorDeps)
       reason: first?.reason ?? "REFUSED",
       reasons: result.refusals.map((r) => r.reason),
       message: result.refusals.map((r) => `${r.reason}: ${r.message}`).join("; "),
-      ...about(reg),
+      ...about(target),
     };
   }
-  if (config.mode === "audit") return { outcome: "audited", reason: "WOULD_INJECT", ...about(reg) };
+  if (config.mode === "audit") return { outcome: "audited", reason: "WOULD_INJECT", ...about(target) };
 
   let registered: Registered;
   try {
     registered = await registerTaskDefinition(ecs, result.definition);
   } catch (error) {
     if (error instanceof RegistrationRejectedError)
-      return { outcome: "failed", reason: error.reason, message: error.message, ...about(reg) };
+      return { outcome: "failed", reason: error.reason, message: error.message, ...about(target) };
     throw error;
   }
-  if (registered.revision !== reg.revision + 1) return settleGap(ecs, reg, registered);
+  if (registered.revision !== revision + 1) return settleGap(ecs, target, revision, registered);
   return {
     outcome: "injected",
     reason: "INJECTED",
     injectedTaskDefinitionArn: registered.taskDefinitionArn,
-    ...about(reg),
+    ...about(target),
   };
 }
 
-const MAX_GAP = 5;
+const MAX_BETWEEN = 10;
 
 /**
- * Revisions of a family are numbered in order, so ours should directly follow the source. When it does
- * not, something was registered in between: a retried request of ours that had in fact succeeded (keep
- * that one), or someone else's newer revision, which ours must not bury (their own event injects it).
- * Either way ours is deregistered.
+ * Revisions of a family are numbered in order, so ours usually follows the source directly. When it
+ * does not, look at the ACTIVE revisions in between:
+ * - our copy of this same source (a retried request that had in fact succeeded): keep that one;
+ * - our copy of an older source: no matter, ours is newer and right;
+ * - anyone else's revision (or our copy of a newer source): ours would bury it, so ours goes (that
+ *   revision's own event injects it).
  */
-async function settleGap(ecs: ECSClient, reg: Registration, registered: Registered): Promise<Outcome> {
-  const between: DescribedTaskDefinition[] = [];
-  if (registered.revision - reg.revision - 1 <= MAX_GAP) {
-    for (let rev = reg.revision + 1; rev < registered.revision; rev++) {
-      const d = await describeTaskDefinition(ecs, `${reg.family}:${rev}`);
-      if (d) between.push(d);
-    }
+async function settleGap(
+  ecs: ECSClient,
+  reg: Registration,
+  revision: number,
+  registered: Registered,
+): Promise<Outcome> {
+  const between = (await listActiveRevisions(ecs, reg.family)).filter(
+    (r) => r > revision && r < registered.revision,
+  );
+  let duplicate: string | undefined;
+  let blocking = between.length > MAX_BETWEEN;
+  for (const r of blocking ? [] : between.sort((a, b) => a - b)) {
+    const d = await describeTaskDefinition(ecs, `${reg.family}:${r}`);
+    if (!d || d.taskDefinition?.status !== "ACTIVE") continue;
+    const madeFrom = copyOf(d);
+    if (madeFrom === revision) duplicate ??= d.taskDefinition.taskDefinitionArn;
+    else if (madeFrom === undefined || madeFrom > revision) blocking = true;
   }
-  await deregisterTaskDefinition(ecs, registered.taskDefinitionArn);
-  const active = between.filter((d) => d.taskDefinition?.status === "ACTIVE");
-  const ours = active.filter((d) => tagValue(d.tags, MARKER_TAGS.sourceRevision) === String(reg.revision));
-  const earlier = ours[0]?.taskDefinition?.taskDefinitionArn;
-  if (earlier && ours.length === active.length) {
+  if (!blocking && !duplicate) {
     return {
       outcome: "injected",
       reason: "INJECTED",
-      message: `revision ${registered.revision} duplicated ${earlier} (a retried request) and was deregistered`,
-      injectedTaskDefinitionArn: earlier,
+      injectedTaskDefinitionArn: registered.taskDefinitionArn,
       ...about(reg),
     };
   }
-  return {
-    outcome: "skipped",
-    reason: "SUPERSEDED",
-    message: `a revision was registered while injecting; ours (${registered.revision}) was deregistered`,
-    ...about(reg),
-  };
+  await deregisterTaskDefinition(ecs, registered.taskDefinitionArn);
+  if (!blocking && duplicate) {
+    return {
+      outcome: "injected",
+      reason: "INJECTED",
+      message: `revision ${registered.revision} duplicated ${duplicate} (a retried request) and was deregistered`,
+      injectedTaskDefinitionArn: duplicate,
+      ...about(reg),
+    };
+  }
+  return skipped("SUPERSEDED", reg, {
+    message: `a newer revision was registered while injecting; ours (${registered.revision}) was deregistered`,
+  });
+}
+
+/** One source revision, or (when CloudTrail left out the response) one event. */
+function guardKey(reg: Registration): string {
+  return (
+    reg.taskDefinitionArn ?? `${reg.account}/${reg.region}/${reg.family}#event:${reg.eventId ?? "unknown"}`
+  );
 }
 
 export interface Observer {
@@ -215,9 +248,7 @@ export async function handleRegistrationEvent(
   }
   const reg = triaged.registration;
   try {
-    const { result, replayed } = await deps.guard.run(reg.taskDefinitionArn, () =>
-      processRegistration(reg, deps),
-    );
+    const { result, replayed } = await deps.guard.run(guardKey(reg), () => processRegistration(reg, deps));
     const outcome: Outcome = replayed
       ? { ...result, outcome: "skipped", reason: "DUPLICATE_EVENT", firstOutcome: result.reason }
       : result;

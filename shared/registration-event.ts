@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { MARKER_TAGS } from "./inject.ts";
 
+const FAMILY = /^[A-Za-z0-9_-]{1,255}$/;
 const TASK_DEFINITION_ARN =
-  /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):task-definition\/([A-Za-z0-9_-]{1,255}):(\d+)$/;
+  /^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):(\d{12}):task-definition\/([A-Za-z0-9_-]{1,255}):(\d+)$/;
 
 const TagList = z
   .array(z.object({ key: z.string().optional(), value: z.string().optional() }).loose())
@@ -52,9 +53,11 @@ const RegisterEventSchema = z
   .loose();
 
 export interface Registration {
-  taskDefinitionArn: string;
+  /** Absent when CloudTrail left out the response (it does for large calls). */
+  taskDefinitionArn?: string;
   family: string;
-  revision: number;
+  revision?: number;
+  partition: string;
   /** Where the task definition lives (the ARN's, which in an organisation is a member account's). */
   account: string;
   region: string;
@@ -94,26 +97,41 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
   if (detail.errorCode) {
     return { ok: false, reason: "REGISTRATION_FAILED", message: `the call failed with ${detail.errorCode}` };
   }
-  const td = detail.responseElements?.taskDefinition;
-  if (!td)
-    return {
-      ok: false,
-      reason: "MALFORMED_EVENT",
-      message: "detail.responseElements.taskDefinition is missing",
-    };
-  const m = TASK_DEFINITION_ARN.exec(td.taskDefinitionArn);
-  if (!m) return { ok: false, reason: "MALFORMED_EVENT", message: "task definition ARN is malformed" };
-  const [, region = "", account = "", family = "", revision = "0"] = m;
   const sessionName = /:assumed-role\/[^/]+\/(.+)$/.exec(detail.userIdentity?.arn ?? "")?.[1];
-  const tags = detail.requestParameters?.tags ?? [];
-  const registration: Registration = {
-    taskDefinitionArn: td.taskDefinitionArn,
-    family,
-    revision: Number(revision),
-    account,
-    region,
-    requestMarked: tags.some((t) => t.key === MARKER_TAGS.version),
-  };
+  const requestMarked = (detail.requestParameters?.tags ?? []).some((t) => t.key === MARKER_TAGS.version);
+  const td = detail.responseElements?.taskDefinition;
+  let registration: Registration;
+  if (td) {
+    const m = TASK_DEFINITION_ARN.exec(td.taskDefinitionArn);
+    if (!m) return { ok: false, reason: "MALFORMED_EVENT", message: "task definition ARN is malformed" };
+    const [, partition = "aws", region = "", account = "", family = "", revision = "0"] = m;
+    registration = {
+      taskDefinitionArn: td.taskDefinitionArn,
+      family,
+      revision: Number(revision),
+      partition,
+      account,
+      region,
+      requestMarked,
+    };
+  } else {
+    // A successful call whose response CloudTrail left out: the family is all there is to go on.
+    const family = detail.requestParameters?.family;
+    if (!family || !FAMILY.test(family)) {
+      return {
+        ok: false,
+        reason: "MALFORMED_EVENT",
+        message: "neither the response nor the request names the task definition",
+      };
+    }
+    registration = {
+      family,
+      partition: "aws",
+      account: parsed.data.account,
+      region: parsed.data.region,
+      requestMarked,
+    };
+  }
   if (detail.eventID) registration.eventId = detail.eventID;
   if (sessionName) registration.sessionName = sessionName;
   return { ok: true, registration };

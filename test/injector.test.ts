@@ -3,6 +3,7 @@ import {
   DeregisterTaskDefinitionCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   ServerException,
   type TaskDefinition,
@@ -24,6 +25,7 @@ import { loadEvent, registrationEvent } from "./helpers/events.ts";
 import { fargateApp } from "./helpers/fixtures.ts";
 
 const ecsMock = mockClient(ECSClient);
+const arn = (revision: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/app:${revision}`;
 const ecs = new ECSClient({
   region: "us-east-1",
   maxAttempts: 1,
@@ -296,6 +298,10 @@ describe("the injector", () => {
 
   it("deregisters its revision when another one was registered in between", async () => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    ecsMock
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: "app:8" })
+      .resolves(described(8, [{ key: "dns-cache", value: "enabled" }]));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [9, 8, 7].map(arn) });
     ecsMock.on(RegisterTaskDefinitionCommand).resolves({
       taskDefinition: {
         taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:9",
@@ -331,6 +337,78 @@ describe("the injector", () => {
       },
     });
     expect(await run(loadEvent("register-tagged.json"))).toMatchObject({ outcome: "injected" });
+  });
+});
+
+describe("revisions registered concurrently", () => {
+  const registers = (revision: number) =>
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({ taskDefinition: { taskDefinitionArn: arn(revision), revision } });
+  const marked = (source: number) => [
+    { key: "dns-cache", value: "enabled" },
+    { key: MARKER_TAGS.version, value: "0.1.0" },
+    { key: MARKER_TAGS.sourceRevision, value: String(source) },
+  ];
+
+  it("keeps its revision when what lies in between is deregistered or its own copy of an older source", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:9" }).resolves(described(9, marked(6)));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [10, 9, 7].map(arn) }); // 8 is INACTIVE
+    registers(10);
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "injected",
+      injectedTaskDefinitionArn: arn(10),
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(DeregisterTaskDefinitionCommand);
+  });
+
+  it("keeps the earlier copy when a retried request had registered it already", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:8" }).resolves(described(8, marked(7)));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [9, 8, 7].map(arn) });
+    registers(9);
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "injected",
+      injectedTaskDefinitionArn: arn(8),
+    });
+    expect(ecsMock).toHaveReceivedCommandWith(DeregisterTaskDefinitionCommand, { taskDefinition: arn(9) });
+  });
+
+  it("injects a source whose family's newest revision is its copy of an older source", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app" }).resolves(described(8, marked(6)));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:8" }).resolves(described(8, marked(6)));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:7" }).resolves(described(7));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [9, 8, 7].map(arn) });
+    registers(9);
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "injected",
+      injectedTaskDefinitionArn: arn(9),
+    });
+    const tags = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.tags;
+    expect(tags).toContainEqual({ key: MARKER_TAGS.sourceRevision, value: "7" });
+  });
+
+  it("still skips a source superseded by a copy of a newer source", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app" }).resolves(described(9, marked(8)));
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "skipped",
+      reason: "SUPERSEDED",
+    });
+  });
+
+  it("uses the family's newest revision when CloudTrail left the response out", async () => {
+    const event = loadEvent("register-tagged.json");
+    (event.detail as Record<string, unknown>).responseElements = null;
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    registers(8);
+    expect(await run(event)).toMatchObject({
+      outcome: "injected",
+      taskDefinitionArn: arn(7),
+      injectedTaskDefinitionArn: arn(8),
+    });
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(8, marked(7)));
+    expect(await run(event)).toMatchObject({ outcome: "skipped", reason: "ALREADY_INJECTED" });
   });
 });
 
