@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import {
   ClientException,
   DeregisterTaskDefinitionCommand,
@@ -9,6 +10,7 @@ import {
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
 } from "@aws-sdk/client-ecs";
+import type { HttpRequest, HttpResponse } from "@smithy/types";
 
 /** Worth retrying later (the event is redelivered, and dead-lettered in the end). */
 export class RetryableError extends Error {
@@ -37,14 +39,60 @@ export function ecsClientConfig(overrides: ECSClientConfig = {}): ECSClientConfi
 
 export type DescribedTaskDefinition = Pick<DescribeTaskDefinitionCommandOutput, "taskDefinition" | "tags">;
 
+/*
+ * The SDK (de)serialises only the members its model knows, so a task definition field newer than the
+ * bundled SDK would be dropped on the way in and on the way out. These per-command middlewares keep
+ * the JSON as ECS sent it and send ours as we built it: nothing of the user's definition is lost.
+ */
+function keepRawResponse(command: { middlewareStack: DescribeTaskDefinitionCommand["middlewareStack"] }) {
+  const holder: { json?: unknown } = {};
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const response = result.response as HttpResponse;
+      if (response.statusCode >= 200 && response.statusCode < 300 && response.body instanceof Readable) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.body) chunks.push(Buffer.from(chunk as Uint8Array));
+        const text = Buffer.concat(chunks);
+        response.body = Readable.from([text]);
+        holder.json = JSON.parse(text.toString("utf8"));
+      }
+      return result;
+    },
+    // Low priority within the deserialize step: inside the SDK's deserializer, so before it reads the body.
+    { step: "deserialize", priority: "low", name: "dnsCacheKeepRawResponse" },
+  );
+  return holder;
+}
+
+function sendAsBuilt(command: RegisterTaskDefinitionCommand, input: object): void {
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as HttpRequest | undefined;
+      if (request?.headers) {
+        const body = JSON.stringify(input);
+        request.body = body;
+        request.headers["content-length"] = String(Buffer.byteLength(body));
+      }
+      return next(args);
+    },
+    // Build step: after the SDK serialised the request, before it is signed.
+    { step: "build", name: "dnsCacheSendAsBuilt" },
+  );
+}
+
 /** `family` alone names the newest ACTIVE revision. Returns undefined when there is none. */
 export async function describeTaskDefinition(
   client: ECSClient,
   taskDefinition: string,
 ): Promise<DescribedTaskDefinition | undefined> {
   try {
-    const out = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition, include: ["TAGS"] }));
-    return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
+    const command = new DescribeTaskDefinitionCommand({ taskDefinition, include: ["TAGS"] });
+    const raw = keepRawResponse(command);
+    const out = await client.send(command);
+    const json = raw.json as DescribedTaskDefinition | undefined;
+    // Prefer ECS's own JSON (every field); the SDK's output when the body could not be kept (mocks).
+    return { taskDefinition: json?.taskDefinition ?? out.taskDefinition, tags: json?.tags ?? out.tags ?? [] };
   } catch (error) {
     if (error instanceof ClientException && /unable to describe task definition/i.test(error.message))
       return undefined;
@@ -72,7 +120,9 @@ export async function registerTaskDefinition(
 ): Promise<Registered> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const out = await client.send(new RegisterTaskDefinitionCommand(input));
+      const command = new RegisterTaskDefinitionCommand(input);
+      sendAsBuilt(command, input);
+      const out = await client.send(command);
       const arn = out.taskDefinition?.taskDefinitionArn;
       const revision = out.taskDefinition?.revision;
       if (!arn || revision === undefined)

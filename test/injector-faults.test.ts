@@ -140,6 +140,19 @@ describe("the injector against a faulty ECS", () => {
 });
 
 describe("the injector handler", () => {
+  it("carries fields newer than its SDK through to the injected revision", async () => {
+    const { tags: _, ...td } = fargateApp({ family: "future" });
+    const input = { ...td, futureTopLevelFeature: { mode: "x" } } as RegisterTaskDefinitionCommandInput;
+    (input.containerDefinitions?.[0] as Record<string, unknown>).brandNewContainerField = [1, 2];
+    ecs.state.registerTaskDefinition(input, [{ key: "dns-cache", value: "enabled" }]);
+    expect(await deliver(registrationEvent("future", 1))).toMatchObject({ outcome: "injected" });
+    const [injected] = injectedRevisions("future") as Array<
+      Record<string, unknown> & { containerDefinitions: Array<Record<string, unknown>> }
+    >;
+    expect(injected?.futureTopLevelFeature).toEqual({ mode: "x" });
+    expect(injected?.containerDefinitions[0]?.brandNewContainerField).toEqual([1, 2]);
+  }, 30_000);
+
   it("reports partial batch failures for SQS, so one bad message does not retry the others", async () => {
     seed("app");
     seed("app");
