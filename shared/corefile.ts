@@ -22,8 +22,10 @@ export function renderCorefile(config: CorefileConfig, upstreams: string): strin
     `    denial ${config.cacheDenialCapacity} ${config.cacheDenialTtl}`,
     // Refresh names asked for at least twice a minute once 10% of their TTL is left.
     ...(config.prefetch ? ["    prefetch 2 1m 10%"] : []),
-    // verify: ask upstream first and serve stale only when it fails, so failovers are seen at once.
-    ...(config.serveStale ? [`    serve_stale ${config.serveStale} verify`] : []),
+    // immediate (the default): an expired entry is answered at once and refreshed behind it, so a
+    // silent upstream (the VPC resolver dropping packets over its quota) costs the app nothing; verify
+    // asks the upstream first and so waits up to forward's 5 s when it is silent.
+    ...(config.serveStale ? [`    serve_stale ${config.serveStale}`] : []),
   ];
   const lines = [
     `.:${DNS_PORT} {`,

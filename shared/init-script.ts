@@ -86,7 +86,8 @@ while IFS= read -r line; do
       shift
       for o in "$@"; do
         case "$o" in
-          timeout:*|attempts:*) ;;
+          # rotate would send part of the queries past the cache to the fallback.
+          timeout:*|attempts:*|rotate) ;;
           *) opts="$opts $o" ;;
         esac
       done ;;
@@ -125,7 +126,8 @@ fi
   echo "# Managed by dns-cache: queries go to the per-task DNS cache on 127.0.0.1 first."
   echo "nameserver 127.0.0.1"
   if [ "$fallback" = on ]; then
-    for n in $nameservers; do echo "nameserver $n"; done
+    # With no usable original nameserver, the VPC resolver is still a fallback.
+    for n in \${nameservers:-${VPC_RESOLVER}}; do echo "nameserver $n"; done
   fi
   printf '%s' "$kept"
   echo "options$opts timeout:${config.resolverTimeout} attempts:${config.resolverAttempts}"

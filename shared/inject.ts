@@ -45,6 +45,8 @@ export const MAX_TAGS = 50; // per ECS resource
 export const MAX_REQUEST_BYTES = 65_536; // RegisterTaskDefinition rejects larger definitions
 export const INIT_MEMORY_RESERVATION = 8; // MiB; busybox sh runs for well under a second
 export const DNS_PORT = 53;
+const WINDOWS_IMAGE =
+  /(^|\/)windows\/|servercore|nanoserver|mcr\.microsoft\.com\/(windows|dotnet\/framework)/i;
 /** Tried in order when the health port is automatic; chosen away from common app ports (8080, 8181, 9153). */
 export const HEALTH_PORT_CANDIDATES = [18053, 18054, 18055, 18056, 18057, 18058, 18059, 18060] as const;
 
@@ -111,23 +113,23 @@ function strip(input: TaskDefinitionInput): Stripped {
   // Stray marker tags (copied by hand, say) would otherwise appear twice in the output.
   if (Array.isArray(definition.tags))
     definition.tags = definition.tags.filter((t) => !MARKER_KEYS.has(t.key ?? ""));
-  if (!wasInjected) {
-    for (const c of definition.containerDefinitions) {
-      if (ourNames.includes(c.name)) {
-        refusals.push({
-          reason: REFUSAL_REASONS.NAME_CONFLICT,
-          message: `a container is already named "${c.name}", a name dns-cache needs for its own container; rename it`,
-        });
-      }
-    }
-    if ((definition.volumes ?? []).some((v) => v.name === VOLUME)) {
+  // Only containers carrying our label are ours: a user's container is never removed, even beside
+  // stray marker tags.
+  for (const c of definition.containerDefinitions) {
+    if (ourNames.includes(c.name) && !isOurs(c, c.name)) {
       refusals.push({
         reason: REFUSAL_REASONS.NAME_CONFLICT,
-        message: `a volume is already named "${VOLUME}", a name dns-cache needs for its own volume; rename it`,
+        message: `a container is already named "${c.name}", a name dns-cache needs for its own container; rename it`,
       });
     }
-    return { definition, wasInjected, refusals };
   }
+  if (!wasInjected && (definition.volumes ?? []).some((v) => v.name === VOLUME)) {
+    refusals.push({
+      reason: REFUSAL_REASONS.NAME_CONFLICT,
+      message: `a volume is already named "${VOLUME}", a name dns-cache needs for its own volume; rename it`,
+    });
+  }
+  if (!wasInjected || refusals.length > 0) return { definition, wasInjected, refusals };
 
   definition.containerDefinitions = definition.containerDefinitions.filter((c) => !ourNames.includes(c.name));
   for (const c of definition.containerDefinitions) {
@@ -333,6 +335,14 @@ export function injectNormalized(
     );
   }
   const userContainers = definition.containerDefinitions;
+  const windowsImage = userContainers.find((c) => WINDOWS_IMAGE.test(c.image ?? ""));
+  if (windowsImage && !definition.runtimePlatform?.operatingSystemFamily) {
+    // runtimePlatform is optional on EC2: Windows images give such a definition away.
+    refuse(
+      REFUSAL_REASONS.WINDOWS_PLATFORM,
+      `container "${windowsImage.name}" runs a Windows image; the cache sidecar runs on Linux only`,
+    );
+  }
   if (userContainers.length + 2 > MAX_CONTAINERS) {
     refuse(
       REFUSAL_REASONS.TOO_MANY_CONTAINERS,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 import { InvalidOptionError } from "./errors.ts";
 
 /** Everything a user can tune. One table below drives CLI flags, environment variables and tags. */
@@ -15,7 +15,7 @@ export interface InjectOptions {
   cacheDenialCapacity: number;
   cacheDenialTtl: number;
   prefetch: boolean;
-  /** A CoreDNS duration such as "1h", or null for off. */
+  /** CoreDNS serve_stale arguments ("1h immediate"), or null for off. */
   serveStale: string | null;
   healthCheck: boolean;
   /** "auto" picks a free port from a fixed list. */
@@ -41,7 +41,7 @@ export const DEFAULT_OPTIONS: Readonly<InjectOptions> = Object.freeze({
   cacheDenialCapacity: 9984,
   cacheDenialTtl: 5,
   prefetch: true,
-  serveStale: "1h",
+  serveStale: "1h immediate",
   healthCheck: true,
   healthPort: "auto",
   metricsPort: null,
@@ -94,31 +94,50 @@ function parseImage(raw: string): string {
 
 const MAX_UPSTREAMS = 15; // the forward plugin's limit
 
+// Addresses the cache must never forward to: itself (a loop) or nowhere.
+const NOT_AN_UPSTREAM = new BlockList();
+NOT_AN_UPSTREAM.addSubnet("127.0.0.0", 8, "ipv4");
+NOT_AN_UPSTREAM.addAddress("0.0.0.0", "ipv4");
+NOT_AN_UPSTREAM.addAddress("::1", "ipv6");
+NOT_AN_UPSTREAM.addAddress("::", "ipv6");
+NOT_AN_UPSTREAM.addSubnet("::ffff:127.0.0.0", 104, "ipv6");
+NOT_AN_UPSTREAM.addAddress("::ffff:0.0.0.0", "ipv6");
+
 function parseUpstreams(raw: string): string[] {
   const v = raw.trim();
   if (v === "" || v.toLowerCase() === "auto") return [];
-  const list = v.split(/[\s,]+/);
+  const list = [...new Set(v.split(/[\s,]+/))];
   if (list.length > MAX_UPSTREAMS) throw new Error(`at most ${MAX_UPSTREAMS} upstreams, got ${list.length}`);
   for (const ip of list) {
-    if (isIP(ip) === 0) throw new Error(`"${ip}" is not an IPv4 or IPv6 address`);
-    // The cache itself listens on loopback: forwarding there would loop.
-    if (/^127\./.test(ip) || ip === "::1")
-      throw new Error(`"${ip}" is a loopback address; the cache would query itself`);
+    // A zone index (fe80::1%eth0) names an interface of this host, not of the task.
+    const family = ip.includes("%") ? 0 : isIP(ip);
+    if (family === 0) throw new Error(`"${ip}" is not an IPv4 or IPv6 address`);
+    if (NOT_AN_UPSTREAM.check(ip, family === 4 ? "ipv4" : "ipv6")) {
+      throw new Error(
+        `"${ip}" is a loopback or unspecified address; the cache would query itself or nothing`,
+      );
+    }
   }
   return list;
 }
 
 const DURATION = /^(\d+)(s|m|h)$/;
 
+/** "off", or a duration and CoreDNS's refresh mode: "1h" (immediate), "1h verify". */
 function parseServeStale(raw: string): string | null {
   const v = raw.trim().toLowerCase();
   if (OFF.has(v)) return null;
-  const m = DURATION.exec(v);
-  if (!m) throw new Error(`expected off or a duration such as 30m or 1h, got "${raw}"`);
+  const [duration = "", mode = "immediate", ...rest] = v.split(/\s+/);
+  const m = DURATION.exec(duration);
+  if (!m || rest.length > 0 || !["immediate", "verify"].includes(mode)) {
+    throw new Error(
+      `expected off, or a duration such as 30m or 1h optionally followed by immediate or verify, got "${raw}"`,
+    );
+  }
   const seconds = Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
   if (seconds < 1 || seconds > 7 * 86400)
     throw new Error(`expected a duration from 1s to 168h, got "${raw}"`);
-  return v;
+  return `${duration} ${mode}`;
 }
 
 const port = intIn(1024, 65535);
@@ -205,7 +224,7 @@ export const OPTION_SPECS = [
   spec({
     key: "serveStale",
     name: "serve-stale",
-    help: "answer from expired entries when upstreams fail, for this long (off|30m|1h…)",
+    help: "answer from expired entries when upstreams fail, for this long, refreshing immediately or after verifying (off|1h|30m verify…)",
     parse: parseServeStale,
     format: (v) => v ?? "off",
   }),

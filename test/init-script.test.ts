@@ -34,7 +34,7 @@ const BASE: InitScriptConfig = {
   cacheDenialCapacity: 9984,
   cacheDenialTtl: 5,
   prefetch: true,
-  serveStale: "1h",
+  serveStale: "1h immediate",
   healthPort: 8086,
   metricsPort: null,
   upstreams: [],
@@ -362,19 +362,19 @@ describe.each(SHELLS)("init script under $name", (shell) => {
       {
         name: "an empty file",
         input: "",
-        want: { fallbacks: [], kept: [], options: [], forward: VPC },
+        want: { fallbacks: VPC, kept: [], options: [], forward: VPC },
         vpc: true,
       },
       {
         name: "only blank and whitespace lines",
         input: "\n \n\t\n  \t \n\n",
-        want: { fallbacks: [], kept: [], options: [], forward: VPC },
+        want: { fallbacks: VPC, kept: [], options: [], forward: VPC },
         vpc: true,
       },
       {
         name: "no nameserver",
         input: "search ec2.internal\noptions ndots:2\n",
-        want: { fallbacks: [], kept: ["search ec2.internal"], options: ["ndots:2"], forward: VPC },
+        want: { fallbacks: VPC, kept: ["search ec2.internal"], options: ["ndots:2"], forward: VPC },
         vpc: true,
       },
       {
@@ -446,14 +446,14 @@ describe.each(SHELLS)("init script under $name", (shell) => {
       {
         name: "only a loopback stub resolver (systemd-resolved style)",
         input: "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n",
-        want: { fallbacks: [], kept: ["search ."], options: ["edns0", "trust-ad"], forward: VPC },
+        want: { fallbacks: VPC, kept: ["search ."], options: ["edns0", "trust-ad"], forward: VPC },
         vpc: true,
       },
       {
-        name: "several options lines, timeout and attempts anywhere",
+        name: "several options lines, timeout, attempts and rotate anywhere",
         input:
           "options timeout:5\noptions attempts:4 rotate\nnameserver 10.0.0.2\noptions ndots:2 timeout:30\n",
-        want: { fallbacks: ["10.0.0.2"], kept: [], options: ["rotate", "ndots:2"], forward: ["10.0.0.2"] },
+        want: { fallbacks: ["10.0.0.2"], kept: [], options: ["ndots:2"], forward: ["10.0.0.2"] },
       },
       {
         name: "a nameserver keyword without an address, an unknown keyword",
@@ -696,9 +696,11 @@ describe("property: any plausible resolv.conf", () => {
               l.nameserver && !isLoopback(l.nameserver) ? [l.nameserver] : [],
             );
             const want: Expectation = {
-              fallbacks: originals,
+              fallbacks: originals.length > 0 ? originals : [VPC_RESOLVER],
               kept: lines.filter((l) => l.kept).map((l) => l.text),
-              options: lines.flatMap((l) => l.options ?? []).filter((o) => !/^(timeout|attempts):/.test(o)),
+              options: lines
+                .flatMap((l) => l.options ?? [])
+                .filter((o) => !/^(timeout|attempts):|^rotate$/.test(o)),
               forward:
                 choice.upstreams.length > 0
                   ? choice.upstreams

@@ -276,9 +276,14 @@ describe("options", () => {
     ["dns-cache:fallback", "maybe", /expected on or off/],
     ["dns-cache:upstream", "127.0.0.1", /loopback/],
     ["dns-cache:upstream", "not-an-ip", /not an IPv4 or IPv6/],
+    ["dns-cache:upstream", "fe80::1%eth0", /not an IPv4 or IPv6/],
+    ["dns-cache:upstream", "10.0.0.2 ::ffff:127.0.0.1", /loopback or unspecified/],
+    ["dns-cache:upstream", "0.0.0.0", /loopback or unspecified/],
+    ["dns-cache:upstream", "0:0:0:0:0:0:0:1", /loopback or unspecified/],
     ["dns-cache:health-port", "80", /1024 to 65535/],
     ["dns-cache:cache-success", "12", /1024 to 1000000/],
     ["dns-cache:serve-stale", "forever", /duration/],
+    ["dns-cache:serve-stale", "1h sometimes", /immediate or verify/],
     ["dns-cache:coredns-image", "bad image!", /not an image reference/],
     ["dns-cache:upsteam", "10.0.0.2", /not a dns-cache option/],
   ])("refuses an invalid tag %s=%s with INVALID_OPTION", (key, value, message) => {
@@ -286,6 +291,16 @@ describe("options", () => {
     expect(reasons(result)).toEqual([REFUSAL_REASONS.INVALID_OPTION]);
     expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(message);
     expect(result.outcome === "refused" && result.refusals[0]?.message).toContain(key);
+  });
+
+  it("renders serve_stale with its refresh mode", () => {
+    const script = (tags: Array<{ key: string; value: string }>) =>
+      injected(inject(fargateApp({ tags }))).definition.containerDefinitions.find(
+        (c) => c.name === INIT_CONTAINER,
+      )?.command?.[0];
+    expect(script([])).toContain("serve_stale 1h immediate");
+    expect(script([tag("dns-cache:serve-stale", "30m verify")])).toContain("serve_stale 30m verify");
+    expect(script([tag("dns-cache:serve-stale", "off")])).not.toContain("serve_stale");
   });
 
   it("refuses contradictory options", () => {
@@ -313,6 +328,13 @@ describe("refusals", () => {
     expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(/bridge \(the default/);
   });
 
+  it("refuses Windows images on EC2 where runtimePlatform is optional", () => {
+    const ec2 = fargateApp({ requiresCompatibilities: ["EC2"] });
+    const [app] = ec2.containerDefinitions;
+    if (app) app.image = "mcr.microsoft.com/windows/servercore:ltsc2022";
+    expect(reasons(inject(ec2))).toEqual([REFUSAL_REASONS.WINDOWS_PLATFORM]);
+  });
+
   it("refuses Windows", () => {
     expect(
       reasons(inject(fargateApp({ runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2022_CORE" } }))),
@@ -326,6 +348,12 @@ describe("refusals", () => {
     expect(reasons(inject(fargateApp({ volumes: [{ name: VOLUME }] })))).toEqual([
       REFUSAL_REASONS.NAME_CONFLICT,
     ]);
+  });
+
+  it("never removes a user's container named like ours, even next to stray marker tags", () => {
+    const named = fargateApp({ tags: [tag(MARKER_TAGS.version, "0.0.9")] });
+    named.containerDefinitions.push({ name: CACHE_CONTAINER, image: "my/dns", essential: false });
+    expect(reasons(inject(named))).toEqual([REFUSAL_REASONS.NAME_CONFLICT]);
   });
 
   it("refuses when two more containers would pass the limit of 10", () => {
