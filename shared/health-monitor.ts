@@ -62,6 +62,8 @@ export interface HealthSummary {
   apiCalls: ApiCalls;
   alertsSent: number;
   alertsFailed: number;
+  /** Calls that failed after the SDK's retries; their tasks or clusters went unexamined. */
+  callsFailed: number;
   /** Events and tasks set aside, per reason code (NOT_OURS, DUPLICATE_EVENT, STALE_EVENT, TASK_MISSING…). */
   ignored: Record<string, number>;
   durationMs: number;
@@ -177,7 +179,7 @@ class Invocation {
     this.deps.observer.problem(retryable.reason, retryable.message, about);
   }
 
-  /** Alerts, metrics, the summary line; throws when calls failed that the SDK could not retry away. */
+  /** Alerts, metrics, the summary line; throws when an event's calls failed and nothing was alerted. */
   async finish(): Promise<HealthSummary> {
     const { config, observer } = this.deps;
     const alerts = this.findings.map(alertOf).filter((a): a is Alert => a !== undefined);
@@ -202,12 +204,15 @@ class Invocation {
       apiCalls: this.calls,
       alertsSent,
       alertsFailed,
+      callsFailed: this.errors.length,
       ignored: this.ignored,
       durationMs: Date.now() - this.started,
     };
     observer.summary(summary);
     const [first] = this.errors;
-    if (first) {
+    // Retry only what retrying can fix without repeating alerts: a sweep is retried by the next one,
+    // and an invocation that sent alerts would send them again.
+    if (first && this.trigger === "event" && alertsSent === 0) {
       throw new RetryableError(
         first.reason,
         `${this.errors.length} call(s) failed after the SDK's retries (the first: ${first.message})`,

@@ -45,6 +45,7 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
       if (sweep) metrics.addMetric("ClustersScanned", MetricUnit.Count, s.clustersScanned);
       if (s.alertsSent > 0) metrics.addMetric("AlertsSent", MetricUnit.Count, s.alertsSent);
       if (s.alertsFailed > 0) metrics.addMetric("AlertsFailed", MetricUnit.Count, s.alertsFailed);
+      if (s.callsFailed > 0) metrics.addMetric("CallsFailed", MetricUnit.Count, s.callsFailed);
       for (const [reason, count] of Object.entries(s.ignored)) {
         countWithDimension(metrics, "Ignored", "Reason", reason, count);
       }

@@ -36,6 +36,8 @@ export interface InjectorDeps {
   /** The ECS client for the account and region the task definition lives in. */
   ecsFor(target: Target): ECSClient | Promise<ECSClient>;
   guard: Guard;
+  /** Single-account mode: the only account and region this deployment acts in. */
+  home?: Target;
 }
 
 type Tags = DescribedTaskDefinition["tags"];
@@ -247,6 +249,14 @@ export async function handleRegistrationEvent(
     return triaged.outcome;
   }
   const reg = triaged.registration;
+  if (deps.home && (reg.account !== deps.home.account || reg.region !== deps.home.region)) {
+    // A forwarded event from elsewhere: acting on it here would touch a same-named family of this account.
+    const outcome = skipped("FOREIGN_EVENT", reg, {
+      message: `from ${reg.account}/${reg.region}; this deployment acts in ${deps.home.account}/${deps.home.region} only`,
+    });
+    observer.outcome(outcome);
+    return outcome;
+  }
   try {
     const { result, replayed } = await deps.guard.run(guardKey(reg), () => processRegistration(reg, deps));
     const outcome: Outcome = replayed

@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { SQSEvent } from "aws-lambda";
+import type { Context, SQSEvent } from "aws-lambda";
 import type { RetryableError } from "./ecs-task-definitions.ts";
 import type { Observer, Outcome } from "./injector.ts";
 import { countWithDimension } from "./observability.ts";
@@ -17,6 +17,14 @@ const LOGGED_OUTCOME_FIELDS = [
   "injectedTaskDefinitionArn",
   "firstOutcome",
 ] as const;
+
+/** The function's own account and region, from its ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME). */
+export function homeOf(
+  context: Pick<Context, "invokedFunctionArn">,
+): { account: string; region: string } | undefined {
+  const [, , , region, account] = context.invokedFunctionArn.split(":");
+  return region && account ? { account, region } : undefined;
+}
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;

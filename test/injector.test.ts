@@ -127,6 +127,15 @@ describe("the injector", () => {
     expect(ecsMock.calls()).toHaveLength(0);
   });
 
+  it("in single-account mode, ignores events forwarded from another account or region, without any call", async () => {
+    const home = { account: "123456789012", region: "eu-west-1" };
+    expect(await run(loadEvent("register-tagged.json"), { ...deps(), home })).toMatchObject({
+      outcome: "skipped",
+      reason: "FOREIGN_EVENT",
+    });
+    expect(ecsMock.calls()).toHaveLength(0);
+  });
+
   it("leaves definitions registered already injected (by the CLI) alone, without any call", async () => {
     const marked = registrationEvent("app", 9, { tags: [{ key: MARKER_TAGS.version, value: "0.1.0" }] });
     expect(await run(marked)).toMatchObject({ outcome: "skipped", reason: "ALREADY_INJECTED" });

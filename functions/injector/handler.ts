@@ -10,7 +10,7 @@ import { ecsClientProvider } from "../../shared/ecs-clients.ts";
 import { ecsClientConfig } from "../../shared/ecs-task-definitions.ts";
 import { dynamoDbGuard, unguarded } from "../../shared/idempotency.ts";
 import { handleRegistrationEvent, type InjectorDeps, type Outcome } from "../../shared/injector.ts";
-import { injectorObserver, isSqsEvent, parseSqsBody } from "../../shared/lambda-io.ts";
+import { homeOf, injectorObserver, isSqsEvent, parseSqsBody } from "../../shared/lambda-io.ts";
 import { createObservability } from "../../shared/observability.ts";
 
 const config = loadInjectorConfig(process.env);
@@ -36,6 +36,7 @@ async function lambdaHandler(
   context: Context,
 ): Promise<Outcome | (SQSBatchResponse & { results: Outcome[] })> {
   deps.guard.registerLambdaContext(context);
+  if (!process.env.DNS_CACHE_MEMBER_ROLE_NAME) deps.home ??= homeOf(context);
   if (!isSqsEvent(event)) return handleRegistrationEvent(event, deps, observer);
   const results: Outcome[] = [];
   // One record at a time: a polite consumer of the account's RegisterTaskDefinition budget.
