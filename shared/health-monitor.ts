@@ -425,6 +425,7 @@ export async function sweep(deps: HealthDeps): Promise<HealthSummary> {
       inv.find(driftFinding(group));
     } else if (verdict === "NOT_OPTED_IN") inv.ignore("NOT_OURS", group.taskArns.length, about);
     else if (verdict === "HAS_SIDECAR") inv.ignore("SIDECAR_NOT_LISTED", group.taskArns.length, about);
+    else if (verdict === "REFUSED") inv.ignore("INJECTION_REFUSED", group.taskArns.length, about);
     else inv.ignore("TASK_DEFINITION_NOT_FOUND", group.taskArns.length, about);
   }
   return inv.finish();

@@ -4,7 +4,7 @@
  */
 import type { Container, Tag, Task, TaskDefinition } from "@aws-sdk/client-ecs";
 import type { TagMatch } from "./config.ts";
-import { CACHE_CONTAINER } from "./inject.ts";
+import { CACHE_CONTAINER, inject } from "./inject.ts";
 import { pick } from "./pick.ts";
 
 /** The classes of a running task's cache sidecar. */
@@ -258,12 +258,20 @@ export function newestPerTask<T extends Versioned>(items: readonly T[]): Dedupli
 
 // ------------------------------------------------------------------ drift
 
-export type DriftVerdict = "DRIFT" | "HAS_SIDECAR" | "NOT_OPTED_IN" | "UNKNOWN_DEFINITION";
+export type DriftVerdict = "DRIFT" | "HAS_SIDECAR" | "NOT_OPTED_IN" | "REFUSED" | "UNKNOWN_DEFINITION";
 
 /**
  * A running revision drifts when its family is opted in (the tag on the revision) but the revision has no
  * `dns-cache` container: typically the deploy tool used the revision it registered before the injector's.
  */
+function injectable(taskDefinition: TaskDefinition, tags: readonly Tag[] | undefined): boolean {
+  try {
+    return inject({ taskDefinition, tags: [...(tags ?? [])] }).outcome === "injected";
+  } catch {
+    return false;
+  }
+}
+
 export function driftOf(
   taskDefinition: TaskDefinition | undefined,
   tags: readonly Tag[] | undefined,
@@ -273,7 +281,10 @@ export function driftOf(
   if ((taskDefinition.containerDefinitions ?? []).some((c) => c.name === CACHE_CONTAINER))
     return "HAS_SIDECAR";
   const optedIn = (tags ?? []).some((t) => t.key === optIn.key && t.value === optIn.value);
-  return optedIn ? "DRIFT" : "NOT_OPTED_IN";
+  if (!optedIn) return "NOT_OPTED_IN";
+  // A revision the injector refuses (bridge mode, no memory left…) was reported when it was registered;
+  // calling it drift on every sweep would only repeat that.
+  return injectable(taskDefinition, tags) ? "DRIFT" : "REFUSED";
 }
 
 // ------------------------------------------------------------------ ARNs

@@ -425,7 +425,11 @@ describe("ordering the events of one invocation", () => {
 
 describe("drift", () => {
   const optIn = { key: "dns-cache", value: "enabled" };
-  const td = (names: string[]) => ({ containerDefinitions: names.map((name) => ({ name })) });
+  const td = (names: string[], networkMode: "awsvpc" | "bridge" = "awsvpc") => ({
+    family: "app",
+    networkMode,
+    containerDefinitions: names.map((name) => ({ name, image: "x" })),
+  });
   it("opted in and no sidecar in the revision: drift", () => {
     expect(driftOf(td(["app"]), [{ key: "dns-cache", value: "enabled" }], optIn)).toBe("DRIFT");
     expect(driftOf(td(["app"]), [{ key: "dns-cache", value: "disabled" }], optIn)).toBe("NOT_OPTED_IN");
@@ -434,6 +438,8 @@ describe("drift", () => {
       "HAS_SIDECAR",
     );
     expect(driftOf(undefined, [], optIn)).toBe("UNKNOWN_DEFINITION");
+    // Refused by the injector (reported when registered), so not drift on every sweep.
+    expect(driftOf(td(["app"], "bridge"), [{ key: "dns-cache", value: "enabled" }], optIn)).toBe("REFUSED");
   });
 });
 
@@ -776,6 +782,8 @@ function fakeEcs(fleet: FakeFleet): { maxInFlight: () => number } {
 const taskDefinition = (arn: string, names: string[], tags: Array<{ key: string; value: string }>) => ({
   taskDefinition: {
     taskDefinitionArn: arn,
+    family: "app",
+    networkMode: "awsvpc" as const,
     containerDefinitions: names.map((name) => ({ name, image: "x" })),
   },
   tags,
@@ -995,7 +1003,12 @@ describe("the sweep", () => {
     });
     ecsMock.on(ListTasksCommand, { cluster: clusterArn("b") }).rejects(throttled());
     const summary = await sweep(deps());
-    expect(summary).toMatchObject({ clustersScanned: 1, counts: { UNHEALTHY: 1 }, alertsSent: 1, callsFailed: 1 });
+    expect(summary).toMatchObject({
+      clustersScanned: 1,
+      counts: { UNHEALTHY: 1 },
+      alertsSent: 1,
+      callsFailed: 1,
+    });
     expect(observer.summaries).toEqual([summary]);
     expect(sentEntries()).toHaveLength(1);
   });
