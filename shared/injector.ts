@@ -122,7 +122,7 @@ export async function processRegistration(reg: Registration, deps: InjectorDeps)
     }
     // The newest is our copy of an older source: this source is newer still, so read it itself.
     const own = await describeTaskDefinition(ecs, `${reg.family}:${revision}`);
-    if (!own || own.taskDefinition?.status !== "ACTIVE") {
+    if (own?.taskDefinition?.status !== "ACTIVE") {
       return skipped("SOURCE_INACTIVE", target, { message: "the revision was deregistered" });
     }
     source = own;
@@ -194,7 +194,7 @@ async function settleGap(
   let blocking = between.length > MAX_BETWEEN;
   for (const r of blocking ? [] : between.sort((a, b) => a - b)) {
     const d = await describeTaskDefinition(ecs, `${reg.family}:${r}`);
-    if (!d || d.taskDefinition?.status !== "ACTIVE") continue;
+    if (d?.taskDefinition?.status !== "ACTIVE") continue;
     const madeFrom = copyOf(d);
     if (madeFrom === revision) duplicate ??= d.taskDefinition.taskDefinitionArn;
     else if (madeFrom === undefined || madeFrom > revision) blocking = true;
