@@ -17,6 +17,7 @@
  *
  * Written with erasable TypeScript only, so Node runs it directly (benchmarks import it without a build).
  */
+
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +36,8 @@ import type {
   UntagResourceCommandInput,
 } from "@aws-sdk/client-ecs";
 import { clientError, EcsError, EcsState, type EcsStateOptions, invalidParameter } from "./ecs-state.ts";
+import { readBody } from "./http.ts";
+import { seededRandom } from "./random.ts";
 
 export {
   type DescribeTasksResult,
@@ -160,18 +163,6 @@ export interface FaultRuleStats {
   seen: number;
   /** Times it fired. */
   fired: number;
-}
-
-/** mulberry32: small, fast, deterministic. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface FaultDecision {
@@ -539,15 +530,6 @@ function faultError(rule: FaultRule): EcsError {
         rule.status ?? 500,
       );
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function send(

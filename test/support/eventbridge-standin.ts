@@ -10,9 +10,11 @@
  * Every entry is accepted (an EventId each). Signatures are not checked.
  * Written with erasable TypeScript only, so Node runs it directly.
  */
+
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody } from "./http.ts";
 
 export interface PutEntry {
   Source?: string;
@@ -31,15 +33,6 @@ export interface EventBridgeStandin {
   calls(): number;
   reset(): void;
   close(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function send(

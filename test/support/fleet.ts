@@ -9,8 +9,10 @@
  *
  * Written with erasable TypeScript only, so Node runs it directly (benchmarks import it without a build).
  */
+
 import type { Container, RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
 import type { EcsState } from "./ecs-state.ts";
+import { seededRandom } from "./random.ts";
 
 /** What a seeded task looks like to the health function. */
 export type FleetKind =
@@ -87,18 +89,6 @@ export interface Fleet {
   taskDefinitionsWithoutSidecar: number;
   /** Alerts a sweep sends: one per unhealthy or stopped sidecar and per drift group. */
   alerts: number;
-}
-
-/** mulberry32, as the stand-in's fault plans. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function definition(family: string, withSidecar: boolean): RegisterTaskDefinitionCommandInput {
