@@ -447,11 +447,12 @@ describe("functions", () => {
     expect(entries).toHaveLength(1);
     const entry = entries[0] as string;
     expect(existsSync(new URL(entry, codeUri)), `${entry} exists`).toBe(true);
-    // Handler = <module path>.<export>; with Outbase "." the bundle keeps the entry's path.
-    expect(build.Outbase).toBe(".");
+    // Handler = <module>.<export>: esbuild writes the one entry point at the artifact's root.
+    expect(build.Outbase).toBeUndefined();
+    expect(build.UseNpmCi, `${id}: the build installs devDependencies (esbuild)`).toBe(true);
     const handler = String(props.Handler);
     const dot = handler.lastIndexOf(".");
-    expect(`${handler.slice(0, dot)}.ts`).toBe(entry);
+    expect(`${handler.slice(0, dot)}.ts`).toBe(entry.slice(entry.lastIndexOf("/") + 1));
     const exported = handler.slice(dot + 1);
     expect(readFileSync(new URL(entry, codeUri), "utf8")).toMatch(new RegExp(`export const ${exported}\\b`));
     expect(build.Format).toBe("esm");
