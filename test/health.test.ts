@@ -21,10 +21,10 @@ import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import type { Context, SQSEvent } from "aws-lambda";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { sendAlerts } from "../shared/alerts.ts";
-import { ConfigError, type HealthConfig, loadHealthConfig } from "../shared/config.ts";
-import { RetryableError } from "../shared/ecs-task-definitions.ts";
-import { limiter, zeroApiCalls } from "../shared/ecs-tasks.ts";
+import { sendAlerts } from "#shared/alerts.ts";
+import { ConfigError, type HealthConfig, loadHealthConfig } from "#shared/config.ts";
+import { RetryableError } from "#shared/ecs-task-definitions.ts";
+import { limiter, zeroApiCalls } from "#shared/ecs-tasks.ts";
 import {
   ALERT_DETAIL_TYPES,
   type Alert,
@@ -37,7 +37,7 @@ import {
   STARTING_GRACE_MS,
   type TaskView,
   taskViewOf,
-} from "../shared/health.ts";
+} from "#shared/health.ts";
 import {
   type HealthDeps,
   type HealthObserver,
@@ -45,8 +45,8 @@ import {
   handleHealthEvent,
   sweep,
   UNKNOWN_LOG_LIMIT,
-} from "../shared/health-monitor.ts";
-import { parseTaskStateChange } from "../shared/task-state-event.ts";
+} from "#shared/health-monitor.ts";
+import { parseTaskStateChange } from "#shared/task-state-event.ts";
 import { loadEvent } from "./helpers/events.ts";
 
 // ------------------------------------------------------------------ fixtures
@@ -1165,7 +1165,7 @@ describe("the Powertools observer", () => {
   it("logs findings and a summary, and emits EMF in DnsCache with a ClusterName dimension per cluster", async () => {
     const { Logger } = await import("@aws-lambda-powertools/logger");
     const { Metrics } = await import("@aws-lambda-powertools/metrics");
-    const { healthObserver } = await import("../shared/health-observer.ts");
+    const { healthObserver } = await import("#shared/health-observer.ts");
     fakeEcs({
       clusters: {
         prod: [task("h"), task("u", { sidecar: { healthStatus: "UNHEALTHY" } })],

@@ -13,18 +13,18 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INJECTOR_SESSION_NAME, loadHealthConfig, loadInjectorConfig } from "../shared/config.ts";
-import { clientProvider } from "../shared/ecs-clients.ts";
-import { RetryableError } from "../shared/ecs-task-definitions.ts";
-import { zeroApiCalls } from "../shared/ecs-tasks.ts";
-import { METRIC_NAMES, zeroCounts } from "../shared/health.ts";
-import { healthObserver } from "../shared/health-observer.ts";
-import { CACHE_CONTAINER } from "../shared/inject.ts";
-import type { OutcomeKind } from "../shared/injector.ts";
-import { injectorObserver } from "../shared/lambda-io.ts";
-import { METRICS_NAMESPACE } from "../shared/observability.ts";
-import { envNameOf, OPTION_SPECS } from "../shared/options.ts";
-import { isScheduledEvent } from "../shared/task-state-event.ts";
+import { INJECTOR_SESSION_NAME, loadHealthConfig, loadInjectorConfig } from "#shared/config.ts";
+import { clientProvider } from "#shared/ecs-clients.ts";
+import { RetryableError } from "#shared/ecs-task-definitions.ts";
+import { zeroApiCalls } from "#shared/ecs-tasks.ts";
+import { METRIC_NAMES, zeroCounts } from "#shared/health.ts";
+import { healthObserver } from "#shared/health-observer.ts";
+import { CACHE_CONTAINER } from "#shared/inject.ts";
+import type { OutcomeKind } from "#shared/injector.ts";
+import { injectorObserver } from "#shared/lambda-io.ts";
+import { METRICS_NAMESPACE } from "#shared/observability.ts";
+import { envNameOf, OPTION_SPECS } from "#shared/options.ts";
+import { isScheduledEvent } from "#shared/task-state-event.ts";
 import {
   isObject,
   type Json,
@@ -160,8 +160,16 @@ function readSources(dir: string): SourceFile[] {
       const path = join(d.parentPath, d.name);
       const text = readFileSync(path, "utf8");
       const imports: string[] = [];
-      for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+"(\.{1,2}\/[^"]+)";/gms)) {
-        if (!m[1] && m[2]) imports.push(join(d.parentPath, m[2]));
+      for (const m of text.matchAll(
+        /^(?:import|export)\s+(type\s+)?[^;]*?from\s+"((?:\.{1,2}|#shared)\/[^"]+)";/gms,
+      )) {
+        if (m[1] || !m[2]) continue;
+        // #shared/* is the package's own import map for shared/ (package.json "imports").
+        imports.push(
+          m[2].startsWith("#shared/")
+            ? join(fileURLToPath(ROOT), "shared", m[2].slice(8))
+            : join(d.parentPath, m[2]),
+        );
       }
       return { path, text, imports, actions: sdkActions(text, path) };
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REFUSAL_REASONS } from "../shared/errors.ts";
+import { REFUSAL_REASONS } from "#shared/errors.ts";
 import {
   CACHE_CONTAINER,
   HEALTH_PORT_CANDIDATES,
@@ -10,9 +10,9 @@ import {
   MARKER_TAGS,
   serialize,
   VOLUME,
-} from "../shared/inject.ts";
-import { normalize } from "../shared/task-definition.ts";
-import { VERSION } from "../shared/version.ts";
+} from "#shared/inject.ts";
+import { normalize } from "#shared/task-definition.ts";
+import { VERSION } from "#shared/version.ts";
 import { fargateApp } from "./helpers/fixtures.ts";
 
 function injected(result: InjectResult): Injected {

@@ -11,16 +11,11 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { beforeEach, describe, expect, it } from "vitest";
-import { type InjectorConfig, loadInjectorConfig } from "../shared/config.ts";
-import { RetryableError } from "../shared/ecs-task-definitions.ts";
-import { unguarded } from "../shared/idempotency.ts";
-import { MARKER_TAGS, serialize } from "../shared/inject.ts";
-import {
-  handleRegistrationEvent,
-  type InjectorDeps,
-  type Observer,
-  type Outcome,
-} from "../shared/injector.ts";
+import { type InjectorConfig, loadInjectorConfig } from "#shared/config.ts";
+import { RetryableError } from "#shared/ecs-task-definitions.ts";
+import { unguarded } from "#shared/idempotency.ts";
+import { MARKER_TAGS, serialize } from "#shared/inject.ts";
+import { handleRegistrationEvent, type InjectorDeps, type Observer, type Outcome } from "#shared/injector.ts";
 import { loadEvent, registrationEvent } from "./helpers/events.ts";
 import { fargateApp } from "./helpers/fixtures.ts";
 

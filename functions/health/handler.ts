@@ -3,12 +3,12 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import middy from "@middy/core";
-import { HEALTH_SESSION_NAME, loadHealthConfig } from "../../shared/config.ts";
-import { type CredentialsProvider, clientProvider } from "../../shared/ecs-clients.ts";
-import { ecsClientConfig } from "../../shared/ecs-task-definitions.ts";
-import { type HealthDeps, type HealthSummary, handleHealthEvent } from "../../shared/health-monitor.ts";
-import { healthObserver } from "../../shared/health-observer.ts";
-import { createObservability } from "../../shared/observability.ts";
+import { HEALTH_SESSION_NAME, loadHealthConfig } from "#shared/config.ts";
+import { type CredentialsProvider, clientProvider } from "#shared/ecs-clients.ts";
+import { ecsClientConfig } from "#shared/ecs-task-definitions.ts";
+import { type HealthDeps, type HealthSummary, handleHealthEvent } from "#shared/health-monitor.ts";
+import { healthObserver } from "#shared/health-observer.ts";
+import { createObservability } from "#shared/observability.ts";
 
 const SERVICE = "dns-cache-health";
 const config = loadHealthConfig(process.env);
