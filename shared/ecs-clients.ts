@@ -98,5 +98,3 @@ export function clientProvider<C>(
     return client;
   };
 }
-
-export const ecsClientProvider = clientProvider;

@@ -323,10 +323,6 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
   return out as PartialOptions;
 }
 
-export function isOptionTagKey(key: string): boolean {
-  return OPTION_SPECS.some((s) => tagKeyOf(s) === key);
-}
-
 /** Options set by `dns-cache:<name>` tags. Returns the parsed options and one message per bad tag. */
 export function optionsFromTags(
   tags: ReadonlyArray<{ key?: string; value?: string }>,

@@ -7,7 +7,6 @@ import { ConfigError, HEALTH_SESSION_NAME, INJECTOR_SESSION_NAME } from "#shared
 import {
   type CredentialsProvider,
   clientProvider,
-  ecsClientProvider,
   memberCredentials,
   partitionOf,
 } from "#shared/ecs-clients.ts";
@@ -89,7 +88,7 @@ describe("single-account mode", () => {
 describe("organisation mode", () => {
   it("assumes the member role of the event's account, with the injector's session name, in the event's region", async () => {
     const { made, factory } = recordingFactory();
-    const ecsFor = ecsClientProvider(ORG_ENV, factory, new STSClient({ region: "us-east-1" }));
+    const ecsFor = clientProvider(ORG_ENV, factory, new STSClient({ region: "us-east-1" }));
     const client = ecsFor({ account: MEMBER, region: "eu-west-1" });
     expect(made).toHaveLength(1);
     expect(made[0]?.region).toBe("eu-west-1");

@@ -6,7 +6,7 @@ import { ECSClient } from "@aws-sdk/client-ecs";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { loadInjectorConfig } from "#shared/config.ts";
-import { ecsClientProvider } from "#shared/ecs-clients.ts";
+import { clientProvider } from "#shared/ecs-clients.ts";
 import { ecsClientConfig } from "#shared/ecs-task-definitions.ts";
 import { dynamoDbGuard, unguarded } from "#shared/idempotency.ts";
 import { handleRegistrationEvent, type InjectorDeps, type Outcome } from "#shared/injector.ts";
@@ -17,7 +17,7 @@ const config = loadInjectorConfig(process.env);
 const { logger, metrics } = createObservability("dns-cache-injector");
 const deps: InjectorDeps = {
   config,
-  ecsFor: ecsClientProvider(
+  ecsFor: clientProvider(
     process.env,
     (region, credentials) =>
       new ECSClient(
