@@ -18,7 +18,6 @@
  * Written with erasable TypeScript only, so Node runs it directly (benchmarks import it without a build).
  */
 
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type {
@@ -36,7 +35,7 @@ import type {
   UntagResourceCommandInput,
 } from "@aws-sdk/client-ecs";
 import { clientError, EcsError, EcsState, type EcsStateOptions, invalidParameter } from "./ecs-state.ts";
-import { readBody } from "./http.ts";
+import { readBody, sendJson } from "./http.ts";
 import { seededRandom } from "./random.ts";
 
 export {
@@ -538,15 +537,7 @@ function send(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  if (res.destroyed || res.writableEnded) return;
-  const payload = JSON.stringify(toWire(body));
-  res.writeHead(status, {
-    "content-type": "application/x-amz-json-1.1",
-    "content-length": Buffer.byteLength(payload),
-    "x-amzn-requestid": randomUUID(),
-    ...headers,
-  });
-  res.end(payload);
+  sendJson(res, status, toWire(body), headers);
 }
 
 function sendError(res: ServerResponse, error: EcsError): void {

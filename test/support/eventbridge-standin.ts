@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readBody } from "./http.ts";
+import { readBody, sendJson } from "./http.ts";
 
 export interface PutEntry {
   Source?: string;
@@ -41,14 +41,7 @@ function send(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/x-amz-json-1.1",
-    "content-length": Buffer.byteLength(payload),
-    "x-amzn-requestid": randomUUID(),
-    ...headers,
-  });
-  res.end(payload);
+  sendJson(res, status, body, headers);
 }
 
 export async function startEventBridgeStandin(): Promise<EventBridgeStandin> {
