@@ -1,4 +1,4 @@
-import { readAll, runCli } from "#shared/cli.ts";
+import { readAll, runCli } from "#shared/cli/cli.ts";
 
 process.exitCode = await runCli(process.argv.slice(2), {
   readStdin: () => readAll(process.stdin),

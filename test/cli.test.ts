@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type CliIo, EXIT, runCli } from "#shared/cli.ts";
-import { serialize } from "#shared/inject.ts";
+import { type CliIo, EXIT, runCli } from "#shared/cli/cli.ts";
+import { serialize } from "#shared/engine/inject.ts";
 import { fargateApp } from "./helpers/fixtures.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dns-cache-cli-"));

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { REFUSAL_REASONS } from "#shared/errors.ts";
-import { type Injected, inject, serialize } from "#shared/inject.ts";
+import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
+import { type Injected, inject, serialize } from "#shared/engine/inject.ts";
 import {
   CACHE_NAME,
   containersOf,

@@ -21,13 +21,11 @@ import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import type { Context, SQSEvent } from "aws-lambda";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { sendAlerts } from "#shared/alerts.ts";
-import { ConfigError, type HealthConfig, loadHealthConfig } from "#shared/config.ts";
-import { RetryableError } from "#shared/ecs-task-definitions.ts";
-import { limiter, zeroApiCalls } from "#shared/ecs-tasks.ts";
+import { type Alert, sendAlerts } from "#shared/aws/alerts.ts";
+import { zeroApiCalls } from "#shared/aws/ecs-tasks.ts";
+import { RetryableError } from "#shared/aws/errors.ts";
 import {
   ALERT_DETAIL_TYPES,
-  type Alert,
   classifySidecar,
   classifyTask,
   driftOf,
@@ -37,16 +35,19 @@ import {
   STARTING_GRACE_MS,
   type TaskView,
   taskViewOf,
-} from "#shared/health.ts";
+} from "#shared/health/classify.ts";
+import { type HealthConfig, loadHealthConfig } from "#shared/health/config.ts";
 import {
   type HealthDeps,
   type HealthObserver,
   type HealthSummary,
-  handleHealthEvent,
-  sweep,
   UNKNOWN_LOG_LIMIT,
-} from "#shared/health-monitor.ts";
-import { parseTaskStateChange } from "#shared/task-state-event.ts";
+} from "#shared/health/invocation.ts";
+import { handleHealthEvent } from "#shared/health/monitor.ts";
+import { sweep } from "#shared/health/sweep.ts";
+import { parseTaskStateChange } from "#shared/health/task-state-event.ts";
+import { limiter } from "#shared/runtime/concurrency.ts";
+import { ConfigError } from "#shared/runtime/env.ts";
 import { loadEvent } from "./helpers/events.ts";
 
 // ------------------------------------------------------------------ fixtures
@@ -1165,7 +1166,7 @@ describe("the Powertools observer", () => {
   it("logs findings and a summary, and emits EMF in DnsCache with a ClusterName dimension per cluster", async () => {
     const { Logger } = await import("@aws-lambda-powertools/logger");
     const { Metrics } = await import("@aws-lambda-powertools/metrics");
-    const { healthObserver } = await import("#shared/health-observer.ts");
+    const { healthObserver } = await import("#shared/health/observer.ts");
     fakeEcs({
       clusters: {
         prod: [task("h"), task("u", { sidecar: { healthStatus: "UNHEALTHY" } })],

@@ -13,18 +13,19 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INJECTOR_SESSION_NAME, loadHealthConfig, loadInjectorConfig } from "#shared/config.ts";
-import { clientProvider } from "#shared/ecs-clients.ts";
-import { RetryableError } from "#shared/ecs-task-definitions.ts";
-import { zeroApiCalls } from "#shared/ecs-tasks.ts";
-import { METRIC_NAMES, zeroCounts } from "#shared/health.ts";
-import { healthObserver } from "#shared/health-observer.ts";
-import { CACHE_CONTAINER } from "#shared/inject.ts";
-import type { OutcomeKind } from "#shared/injector.ts";
-import { injectorObserver } from "#shared/lambda-io.ts";
-import { METRICS_NAMESPACE } from "#shared/observability.ts";
-import { envNameOf, OPTION_SPECS } from "#shared/options.ts";
-import { isScheduledEvent } from "#shared/task-state-event.ts";
+import { clientProvider, INJECTOR_SESSION_NAME } from "#shared/aws/clients.ts";
+import { zeroApiCalls } from "#shared/aws/ecs-tasks.ts";
+import { RetryableError } from "#shared/aws/errors.ts";
+import { CACHE_CONTAINER } from "#shared/engine/constants.ts";
+import { envNameOf, OPTION_SPECS } from "#shared/engine/options.ts";
+import { METRIC_NAMES, zeroCounts } from "#shared/health/classify.ts";
+import { loadHealthConfig } from "#shared/health/config.ts";
+import { healthObserver } from "#shared/health/observer.ts";
+import { isScheduledEvent } from "#shared/health/task-state-event.ts";
+import { loadInjectorConfig } from "#shared/injector/config.ts";
+import type { OutcomeKind } from "#shared/injector/flow.ts";
+import { injectorObserver } from "#shared/injector/observer.ts";
+import { METRICS_NAMESPACE } from "#shared/runtime/observability.ts";
 import {
   isObject,
   type Json,

@@ -7,13 +7,13 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { renderCorefile } from "#shared/corefile.ts";
+import { renderCorefile } from "#shared/engine/corefile.ts";
 import {
   type InitScriptConfig,
   ORIGINAL_PREFIX,
   renderInitScript,
   VPC_RESOLVER,
-} from "#shared/init-script.ts";
+} from "#shared/engine/init-script.ts";
 import {
   busyboxAppletDir,
   NOBODY,

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { REFUSAL_REASONS } from "#shared/errors.ts";
-import { type InjectContext, type InjectResult, inject, serialize } from "#shared/inject.ts";
-import type { PartialOptions } from "#shared/options.ts";
+import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
+import { type InjectContext, type InjectResult, inject, serialize } from "#shared/engine/inject.ts";
+import type { PartialOptions } from "#shared/engine/options.ts";
 import {
   declaredPortSpans,
   expectedBase,

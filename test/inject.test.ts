@@ -1,18 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { REFUSAL_REASONS } from "#shared/errors.ts";
 import {
   CACHE_CONTAINER,
   HEALTH_PORT_CANDIDATES,
   INIT_CONTAINER,
-  type Injected,
-  type InjectResult,
-  inject,
   MARKER_TAGS,
-  serialize,
   VOLUME,
-} from "#shared/inject.ts";
-import { normalize } from "#shared/task-definition.ts";
-import { VERSION } from "#shared/version.ts";
+} from "#shared/engine/constants.ts";
+import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
+import { type Injected, type InjectResult, inject, serialize } from "#shared/engine/inject.ts";
+import { normalize } from "#shared/engine/task-definition.ts";
+import { VERSION } from "#shared/engine/version.ts";
 import { fargateApp } from "./helpers/fixtures.ts";
 
 function injected(result: InjectResult): Injected {

@@ -1,8 +1,8 @@
 import type { RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MARKER_TAGS } from "#shared/inject.ts";
-import type { Outcome } from "#shared/injector.ts";
+import { MARKER_TAGS } from "#shared/engine/constants.ts";
+import type { Outcome } from "#shared/injector/flow.ts";
 import { loadEvent, registrationEvent } from "./helpers/events.ts";
 import { fargateApp } from "./helpers/fixtures.ts";
 import { type EcsStandin, fault, startEcsStandin } from "./support/ecs-standin.ts";

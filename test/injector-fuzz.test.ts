@@ -2,10 +2,10 @@ import { ClientException, DescribeTaskDefinitionCommand, ECSClient } from "@aws-
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
-import { loadInjectorConfig } from "#shared/config.ts";
-import { unguarded } from "#shared/idempotency.ts";
-import { handleRegistrationEvent, type Outcome } from "#shared/injector.ts";
-import { parseSqsBody } from "#shared/lambda-io.ts";
+import { unguarded } from "#shared/aws/idempotency.ts";
+import { loadInjectorConfig } from "#shared/injector/config.ts";
+import { handleRegistrationEvent, type Outcome } from "#shared/injector/flow.ts";
+import { parseSqsBody } from "#shared/injector/observer.ts";
 import { loadEvent } from "./helpers/events.ts";
 
 const ecsMock = mockClient(ECSClient);

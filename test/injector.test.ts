@@ -11,11 +11,17 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { beforeEach, describe, expect, it } from "vitest";
-import { type InjectorConfig, loadInjectorConfig } from "#shared/config.ts";
-import { RetryableError } from "#shared/ecs-task-definitions.ts";
-import { unguarded } from "#shared/idempotency.ts";
-import { MARKER_TAGS, serialize } from "#shared/inject.ts";
-import { handleRegistrationEvent, type InjectorDeps, type Observer, type Outcome } from "#shared/injector.ts";
+import { RetryableError } from "#shared/aws/errors.ts";
+import { unguarded } from "#shared/aws/idempotency.ts";
+import { MARKER_TAGS } from "#shared/engine/constants.ts";
+import { serialize } from "#shared/engine/inject.ts";
+import { type InjectorConfig, loadInjectorConfig } from "#shared/injector/config.ts";
+import {
+  handleRegistrationEvent,
+  type InjectorDeps,
+  type Observer,
+  type Outcome,
+} from "#shared/injector/flow.ts";
 import { loadEvent, registrationEvent } from "./helpers/events.ts";
 import { fargateApp } from "./helpers/fixtures.ts";
 

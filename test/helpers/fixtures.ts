@@ -1,4 +1,4 @@
-import type { TaskDefinitionInput } from "#shared/task-definition.ts";
+import type { TaskDefinitionInput } from "#shared/engine/task-definition.ts";
 
 /** The bundled example's shape: one essential Fargate container logging to CloudWatch. */
 export function fargateApp(overrides: Partial<TaskDefinitionInput> = {}): TaskDefinitionInput {

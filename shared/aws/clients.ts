@@ -1,8 +1,12 @@
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { INJECTOR_SESSION_NAME, readRequired } from "./config.ts";
+import { type Env, readRequired } from "#shared/runtime/env.ts";
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** The session name the injector uses when it assumes a member account's role. */
+export const INJECTOR_SESSION_NAME = "dns-cache-injector";
+/** The session name the health function uses when it assumes a member account's role. */
+export const HEALTH_SESSION_NAME = "dns-cache-health";
+
 export interface Target {
   account: string;
   region: string;

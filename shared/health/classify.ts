@@ -1,11 +1,14 @@
 /**
  * What the health function decides, as functions of data: no AWS calls, no clock (the time is a parameter).
- * The adapters (`ecs-tasks.ts`, `alerts.ts`) fetch, `health-monitor.ts` orchestrates.
+ * The adapters (`aws/ecs-tasks.ts`, `aws/alerts.ts`) fetch, `monitor.ts` orchestrates.
  */
 import type { Container, Tag, Task, TaskDefinition } from "@aws-sdk/client-ecs";
-import type { TagMatch } from "./config.ts";
-import { CACHE_CONTAINER, inject } from "./inject.ts";
-import { pick } from "./pick.ts";
+import type { Alert } from "#shared/aws/alerts.ts";
+import { CACHE_CONTAINER } from "#shared/engine/constants.ts";
+import { inject } from "#shared/engine/inject.ts";
+import { clusterNameOf, familyOf, parseArn } from "#shared/runtime/arn.ts";
+import type { TagMatch } from "#shared/runtime/env.ts";
+import { pick } from "#shared/runtime/pick.ts";
 
 /** The classes of a running task's cache sidecar. */
 export const HEALTH_CLASSES = ["HEALTHY", "UNHEALTHY", "STARTING", "STOPPED", "UNKNOWN"] as const;
@@ -287,44 +290,6 @@ export function driftOf(
   return injectable(taskDefinition, tags) ? "DRIFT" : "REFUSED";
 }
 
-// ------------------------------------------------------------------ ARNs
-
-const ARN = /^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)$/;
-
-export interface ArnParts {
-  partition: string;
-  service: string;
-  region: string;
-  account: string;
-  resource: string;
-}
-
-export function parseArn(arn: string): ArnParts | undefined {
-  const m = ARN.exec(arn);
-  if (!m) return undefined;
-  return {
-    partition: m[1] ?? "",
-    service: m[2] ?? "",
-    region: m[3] ?? "",
-    account: m[4] ?? "",
-    resource: m[5] ?? "",
-  };
-}
-
-/** `prod` of `arn:…:cluster/prod`; a bare name is returned as it is. */
-export function clusterNameOf(clusterRef: string): string {
-  const resource = parseArn(clusterRef)?.resource;
-  return resource?.startsWith("cluster/") ? resource.slice("cluster/".length) : clusterRef;
-}
-
-/** `app` of `arn:…:task-definition/app:7`. */
-export function familyOf(taskDefinitionArn: string): string | undefined {
-  const resource = parseArn(taskDefinitionArn)?.resource;
-  return resource?.startsWith("task-definition/")
-    ? resource.slice("task-definition/".length).replace(/:\d+$/, "")
-    : undefined;
-}
-
 // ------------------------------------------------------------------ findings and alerts
 
 export type FindingKind = "UNHEALTHY" | "STOPPED" | "DRIFT" | "UNKNOWN";
@@ -403,18 +368,11 @@ export function driftFinding(group: {
   };
 }
 
-export const ALERT_SOURCE = "dns-cache";
 export const ALERT_DETAIL_TYPES = {
   UNHEALTHY: "DNS Cache Sidecar Unhealthy",
   STOPPED: "DNS Cache Sidecar Stopped",
   DRIFT: "DNS Cache Drift Detected",
 } as const satisfies Partial<Record<FindingKind, string>>;
-
-export interface Alert {
-  detailType: string;
-  resources: string[];
-  detail: Record<string, unknown>;
-}
 
 /** Fields of a finding that logs and alerts carry (DRIFT adds a task count and sample tasks). */
 export const FINDING_FIELDS = [

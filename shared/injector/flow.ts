@@ -1,6 +1,5 @@
 import type { ECSClient } from "@aws-sdk/client-ecs";
-import type { InjectorConfig, TagMatch } from "./config.ts";
-import type { Target } from "./ecs-clients.ts";
+import type { Target } from "#shared/aws/clients.ts";
 import {
   type DescribedTaskDefinition,
   deregisterTaskDefinition,
@@ -8,12 +7,15 @@ import {
   listActiveRevisions,
   type Registered,
   RegistrationRejectedError,
-  RetryableError,
   registerTaskDefinition,
-} from "./ecs-task-definitions.ts";
-import { InvalidInputError } from "./errors.ts";
-import type { Guard } from "./idempotency.ts";
-import { inject, MARKER_TAGS } from "./inject.ts";
+} from "#shared/aws/ecs-task-definitions.ts";
+import { RetryableError } from "#shared/aws/errors.ts";
+import type { Guard } from "#shared/aws/idempotency.ts";
+import { MARKER_TAGS } from "#shared/engine/constants.ts";
+import { InvalidInputError } from "#shared/engine/errors.ts";
+import { inject } from "#shared/engine/inject.ts";
+import type { TagMatch } from "#shared/runtime/env.ts";
+import type { InjectorConfig } from "./config.ts";
 import { parseRegistrationEvent, type Registration } from "./registration-event.ts";
 
 export type OutcomeKind = "injected" | "audited" | "skipped" | "refused" | "failed";

@@ -11,7 +11,9 @@ import {
   ListTasksCommand,
   type Task,
 } from "@aws-sdk/client-ecs";
-import { classify, type DescribedTaskDefinition, describeTaskDefinition } from "./ecs-task-definitions.ts";
+import { type Limit, limiter } from "#shared/runtime/concurrency.ts";
+import { type DescribedTaskDefinition, describeTaskDefinition } from "./ecs-task-definitions.ts";
+import { classify } from "./errors.ts";
 
 /** DescribeTasks accepts at most 100 tasks; ListTasks and ListClusters answer at most 100 per page. */
 export const DESCRIBE_TASKS_MAX = 100;
@@ -52,40 +54,6 @@ function rethrow(error: unknown, cluster?: string): never {
   throw classify(error);
 }
 
-/** Runs at most `n` of the given functions at once, in the order they were given. */
-export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  const next = (): void => {
-    if (active >= n) return;
-    const start = queue.shift();
-    if (start) {
-      active += 1;
-      start();
-    }
-  };
-  return <T>(fn: () => Promise<T>) =>
-    new Promise<T>((resolve, reject) => {
-      queue.push(() => {
-        Promise.resolve()
-          .then(fn)
-          .then(resolve, reject)
-          .finally(() => {
-            active -= 1;
-            next();
-          });
-      });
-      next();
-    });
-}
-
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
 const unlimited: Limit = (fn) => fn();
 
 /** Every cluster ARN of the client's account and region (all pages). */

@@ -2,10 +2,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSEvent } from "aws-lambda";
-import type { RetryableError } from "./ecs-task-definitions.ts";
-import type { Observer, Outcome } from "./injector.ts";
-import { countWithDimension } from "./observability.ts";
-import { pick } from "./pick.ts";
+import type { RetryableError } from "#shared/aws/errors.ts";
+import { countWithDimension } from "#shared/runtime/observability.ts";
+import { pick } from "#shared/runtime/pick.ts";
+import type { Observer, Outcome } from "./flow.ts";
 
 const LOGGED_OUTCOME_FIELDS = [
   "outcome",
@@ -17,23 +17,6 @@ const LOGGED_OUTCOME_FIELDS = [
   "injectedTaskDefinitionArn",
   "firstOutcome",
 ] as const;
-
-/** The function's own account and region, from its ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME). */
-export function homeOf(
-  context: Pick<Context, "invokedFunctionArn">,
-): { account: string; region: string } | undefined {
-  const [, , , region, account] = context.invokedFunctionArn.split(":");
-  return region && account ? { account, region } : undefined;
-}
-
-export function isSqsEvent(event: unknown): event is SQSEvent {
-  const records = (event as { Records?: unknown } | null)?.Records;
-  return (
-    Array.isArray(records) &&
-    records.length > 0 &&
-    (records[0] as { eventSource?: unknown })?.eventSource === "aws:sqs"
-  );
-}
 
 export function parseSqsBody(body: string): { ok: true; event: unknown } | { ok: false; outcome: Outcome } {
   try {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { sidecarOf, type TaskView, timestampMs } from "./health.ts";
+import { sidecarOf, type TaskView, timestampMs } from "./classify.ts";
 
 const Timestamp = z.union([z.string(), z.number()]).optional().nullable();
 const Text = z.string().optional().nullable();

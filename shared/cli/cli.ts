@@ -1,18 +1,17 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type ParseError, parse as parseLenient, printParseErrorCode } from "jsonc-parser";
-import { InvalidInputError, InvalidOptionError } from "./errors.ts";
+import { CACHE_CONTAINER, INIT_CONTAINER, VOLUME } from "#shared/engine/constants.ts";
+import { InvalidInputError, InvalidOptionError } from "#shared/engine/errors.ts";
+import { type Injected, type InjectResult, inject, serialize } from "#shared/engine/inject.ts";
 import {
-  CACHE_CONTAINER,
-  INIT_CONTAINER,
-  type Injected,
-  type InjectResult,
-  inject,
-  serialize,
-  VOLUME,
-} from "./inject.ts";
-import { DEFAULT_OPTIONS, describeOptions, OPTION_SPECS, parseOptionValues, tagKeyOf } from "./options.ts";
-import { VERSION } from "./version.ts";
+  DEFAULT_OPTIONS,
+  describeOptions,
+  OPTION_SPECS,
+  parseOptionValues,
+  tagKeyOf,
+} from "#shared/engine/options.ts";
+import { VERSION } from "#shared/engine/version.ts";
 
 export interface CliIo {
   readStdin(): Promise<string>;

@@ -7,7 +7,7 @@ import {
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
-import { RetryableError } from "./ecs-task-definitions.ts";
+import { RetryableError } from "./errors.ts";
 
 type JsonObject = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MARKER_TAGS } from "./inject.ts";
+import { MARKER_TAGS } from "#shared/engine/constants.ts";
 
 const FAMILY = /^[A-Za-z0-9_-]{1,255}$/;
 const TASK_DEFINITION_ARN =

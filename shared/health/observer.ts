@@ -1,9 +1,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { FINDING_FIELDS, type Finding, metricCounts } from "./health.ts";
-import type { HealthObserver, HealthSummary } from "./health-monitor.ts";
-import { countWithDimension, publishCountsWithDimension } from "./observability.ts";
-import { pick } from "./pick.ts";
+import { countWithDimension, publishCountsWithDimension } from "#shared/runtime/observability.ts";
+import { pick } from "#shared/runtime/pick.ts";
+import { FINDING_FIELDS, type Finding, metricCounts } from "./classify.ts";
+import type { HealthObserver, HealthSummary } from "./invocation.ts";
 
 /** Exactly what may be logged of a finding: codes, names and ARNs; never environments or definitions. */
 function loggable(f: Finding): Record<string, unknown> {

@@ -3,13 +3,15 @@ import { AssumeRoleCommand, type AssumeRoleCommandInput, STSClient } from "@aws-
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import "aws-sdk-client-mock-vitest/extend";
-import { ConfigError, HEALTH_SESSION_NAME, INJECTOR_SESSION_NAME } from "#shared/config.ts";
 import {
   type CredentialsProvider,
   clientProvider,
+  HEALTH_SESSION_NAME,
+  INJECTOR_SESSION_NAME,
   memberCredentials,
   partitionOf,
-} from "#shared/ecs-clients.ts";
+} from "#shared/aws/clients.ts";
+import { ConfigError } from "#shared/runtime/env.ts";
 
 const CENTRAL = "111111111111";
 const MEMBER = "222222222222";

@@ -7,10 +7,18 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import { classify, RetryableError } from "./ecs-task-definitions.ts";
+import { chunks, limiter } from "#shared/runtime/concurrency.ts";
 import type { ApiCalls } from "./ecs-tasks.ts";
-import { chunks, limiter } from "./ecs-tasks.ts";
-import { ALERT_SOURCE, type Alert } from "./health.ts";
+import { classify, RetryableError } from "./errors.ts";
+
+/** The source of every event dns-cache puts on EventBridge. */
+export const ALERT_SOURCE = "dns-cache";
+
+export interface Alert {
+  detailType: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
 
 export const PUT_EVENTS_MAX_ENTRIES = 10;
 

@@ -1,0 +1,126 @@
+/** The init strategy: a pure transform of a task definition, the same input always giving the same bytes. */
+import type { Tag } from "@aws-sdk/client-ecs";
+import { checkMemory, checkPlatform, checkPorts, checkTags, type MemoryAccount } from "./checks.ts";
+import { MARKER_TAGS, MAX_REQUEST_BYTES, VOLUME } from "./constants.ts";
+import { REFUSAL_REASONS, type Refusal } from "./errors.ts";
+import { type OptionLayers, type OptionSource, resolveOptions } from "./option-layers.ts";
+import { type InjectOptions, type OptionName, optionsDigest } from "./options.ts";
+import { buildContainers, firstEssentialAwslogs, waitForCache } from "./sidecars.ts";
+import { type Stripped, strip } from "./strip.ts";
+import { type NormalizedDefinition, normalize, type TaskDefinitionInput } from "./task-definition.ts";
+import { VERSION } from "./version.ts";
+
+export interface Injected {
+  outcome: "injected";
+  definition: TaskDefinitionInput;
+  /** The input already carried exactly this injection. */
+  upToDate: boolean;
+  /** The input had been injected before (maybe by another version or with other options). */
+  wasInjected: boolean;
+  options: InjectOptions;
+  optionSources: Record<OptionName, OptionSource>;
+  healthPort: number | null;
+  sourceRevision?: number;
+  warnings: string[];
+  memory: MemoryAccount;
+}
+
+export interface Refused {
+  outcome: "refused";
+  refusals: Refusal[];
+  wasInjected: boolean;
+  warnings: string[];
+}
+
+export type InjectResult = Injected | Refused;
+
+export interface InjectContext extends OptionLayers {
+  /** Overrides the source revision read from the input (the injector knows it from the event). */
+  sourceRevision?: number;
+}
+
+/** Pure: the same input and options always give the same output, byte for byte. */
+export function inject(value: unknown, context: InjectContext = {}): InjectResult {
+  const normalized: NormalizedDefinition = normalize(value);
+  return injectNormalized(normalized, context);
+}
+
+export function injectNormalized(
+  normalized: NormalizedDefinition,
+  context: InjectContext = {},
+): InjectResult {
+  const warnings = normalized.droppedTags.map(
+    (key) => `tag ${key} dropped: keys beginning with "aws:" are reserved and cannot be set in a request`,
+  );
+  const stripped = strip(normalized.definition);
+  const { definition, wasInjected } = stripped;
+  const { options, sources, errors } = resolveOptions(definition, context);
+  const userContainers = definition.containerDefinitions;
+  const ports = checkPorts(userContainers, options);
+  const { memory, refusals: memoryRefusals } = checkMemory(definition, options);
+  const userTags = definition.tags ?? [];
+  const sourceRevision = context.sourceRevision ?? stripped.markerRevision ?? normalized.sourceRevision;
+  const refusals: Refusal[] = [
+    ...stripped.refusals,
+    ...errors.map((message) => ({ reason: REFUSAL_REASONS.INVALID_OPTION, message })),
+    ...checkPlatform(definition),
+    ...ports.refusals,
+    ...memoryRefusals,
+    ...checkTags(userTags.length, sourceRevision === undefined ? 2 : 3),
+  ];
+  if (refusals.length > 0) return { outcome: "refused", refusals, wasInjected, warnings };
+
+  const ours = buildContainers(options, ports.healthPort, firstEssentialAwslogs(userContainers), memory.task);
+  waitForCache(userContainers, options);
+  definition.containerDefinitions = [...userContainers, ...ours];
+  definition.volumes = [...(definition.volumes ?? []), { name: VOLUME }];
+  const digest = optionsDigest(options);
+  // Tags last, as normalize() leaves them, so that re-injecting the output gives the same bytes.
+  delete definition.tags;
+  definition.tags = [...userTags, ...markerTags(digest, sourceRevision)];
+
+  const tooLarge = sizeRefusal(definition, normalized.definition);
+  if (tooLarge) return { outcome: "refused", wasInjected, warnings, refusals: [tooLarge] };
+  const result: Injected = {
+    outcome: "injected",
+    definition,
+    upToDate: isUpToDate(stripped, digest),
+    wasInjected,
+    options,
+    optionSources: sources,
+    healthPort: ports.healthPort,
+    warnings,
+    memory,
+  };
+  if (sourceRevision !== undefined) result.sourceRevision = sourceRevision;
+  return result;
+}
+
+function markerTags(digest: string, sourceRevision: number | undefined): Tag[] {
+  return [
+    { key: MARKER_TAGS.version, value: VERSION },
+    { key: MARKER_TAGS.options, value: digest },
+    ...(sourceRevision === undefined
+      ? []
+      : [{ key: MARKER_TAGS.sourceRevision, value: String(sourceRevision) }]),
+  ];
+}
+
+function isUpToDate(stripped: Stripped, digest: string): boolean {
+  return stripped.wasInjected && stripped.markerVersion === VERSION && stripped.markerDigest === digest;
+}
+
+function sizeRefusal(injected: TaskDefinitionInput, original: TaskDefinitionInput): Refusal | undefined {
+  const size = Buffer.byteLength(JSON.stringify(injected));
+  if (size <= MAX_REQUEST_BYTES) return undefined;
+  const before = Buffer.byteLength(JSON.stringify(original));
+  return {
+    reason: REFUSAL_REASONS.DEFINITION_TOO_LARGE,
+    message: `with the cache the definition would be ${size} bytes, over ECS's limit of ${MAX_REQUEST_BYTES} (it is ${before} bytes without it)`,
+  };
+}
+
+/** The JSON the CLI prints: stable, two-space indented, newline-terminated. */
+export function serialize(definition: TaskDefinitionInput): string {
+  return `${JSON.stringify(definition, null, 2)}\n`;
+}
