@@ -419,6 +419,7 @@ describe.each(SHELLS)("init script under $name", (shell) => {
         name: "only a zone-scoped nameserver: a fallback, and the cache forwards to the VPC resolver",
         input: "nameserver fe80::1%eth0\n",
         want: { fallbacks: ["fe80::1%eth0"], kept: [], options: [], forward: [VPC_RESOLVER] },
+        vpc: true,
       },
       {
         name: "a domain line",
