@@ -143,7 +143,7 @@ describe("dns-cache check", () => {
     const r = await run(["check", "-f", example]);
     expect(r.code).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/^app: would inject/);
-    expect(r.stdout).toMatch(/container app: waits for dns-cache-init SUCCESS and dns-cache HEALTHY/);
+    expect(r.stdout).toMatch(/container app: waits for dns-cache-init SUCCESS and dns-cache START/);
     expect(r.stdout).toMatch(/memory: task 512 MiB, containers reserve 0 MiB, dns-cache adds 40 MiB/);
   });
 

@@ -188,7 +188,7 @@ function explain(result: InjectResult, family: string): string {
       .filter((c) => c.name !== CACHE_CONTAINER && c.name !== INIT_CONTAINER)
       .map(
         (c) =>
-          `  ~ container ${c.name}: waits for ${INIT_CONTAINER} SUCCESS and ${CACHE_CONTAINER} ${r.options.healthCheck ? "HEALTHY" : "START"}`,
+          `  ~ container ${c.name}: waits for ${INIT_CONTAINER} SUCCESS and ${CACHE_CONTAINER} ${r.options.waitFor === "healthy" ? "HEALTHY" : "START"}`,
       ),
     `  memory: ${mem.task !== undefined ? `task ${mem.task} MiB, ` : ""}containers reserve ${mem.containers} MiB, dns-cache adds ${mem.added} MiB`,
     ...(r.sourceRevision !== undefined ? [`  source revision: ${r.sourceRevision}`] : []),
