@@ -407,7 +407,8 @@ describe.each(SHELLS)("init script under $name", (shell) => {
       },
       {
         name: "more than three nameservers: still at most three lines, the cache first",
-        input: "nameserver 10.0.0.2\nnameserver 10.0.0.3\nnameserver 10.0.0.4\nnameserver 10.0.0.5\nnameserver 10.0.0.2\n",
+        input:
+          "nameserver 10.0.0.2\nnameserver 10.0.0.3\nnameserver 10.0.0.4\nnameserver 10.0.0.5\nnameserver 10.0.0.2\n",
         want: {
           fallbacks: ["10.0.0.2", "10.0.0.3"],
           kept: [],

@@ -106,7 +106,9 @@ async function until<T>(what: string, get: () => T | undefined, timeoutMs = 30_0
 describe("the DNS probe (busybox nslookup, as the health check runs it)", () => {
   it("passes against a live server and fails against a frozen one, within its 2 s timeout", async () => {
     const port = await freePort();
-    const server = spawn(process.execPath, [STANDIN, "--port", String(port)], { stdio: ["ignore", "pipe", "ignore"] });
+    const server = spawn(process.execPath, [STANDIN, "--port", String(port)], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     cleanups.push(() => server.kill("SIGKILL"));
     await new Promise((resolve) => server.stdout?.once("data", resolve));
     expect(probe(port).status).toBe(0);
@@ -191,9 +193,7 @@ for (const [index, shell] of SHELLS.entries()) {
         DNS_CACHE_COREDNS: fakeCoredns(dir, ["--exit-code", "3"]),
         DNS_CACHE_PROBE_INTERVAL: "1",
       });
-      await until("two restarts", () =>
-        /starting it again in 2s/.test(s.stderr()) ? true : undefined,
-      );
+      await until("two restarts", () => (/starting it again in 2s/.test(s.stderr()) ? true : undefined));
       expect(s.stderr()).toContain("CoreDNS exited with status 3; starting it again in 1s");
       expect(s.child.exitCode).toBeNull();
       const stopped = performance.now();

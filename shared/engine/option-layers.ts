@@ -47,7 +47,9 @@ export function resolveOptions(definition: TaskDefinitionInput, layers: OptionLa
     );
   }
   if (options.waitFor === "healthy" && !options.healthCheck) {
-    errors.push("wait-for healthy needs health-check on: ECS waits for HEALTHY only on a container with a health check");
+    errors.push(
+      "wait-for healthy needs health-check on: ECS waits for HEALTHY only on a container with a health check",
+    );
   }
   if (options.metricsPort !== null && options.metricsPort === options.healthPort) {
     errors.push(`metrics-port and health-port are both ${options.metricsPort}`);

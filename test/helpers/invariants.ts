@@ -263,7 +263,9 @@ export function preservationProblems(base: JsonObject, output: JsonObject): stri
   // init script takes.
   const waitTag = tagsOf(base).find((t) => t.key === "dns-cache:wait-for");
   const appCondition =
-    String(waitTag?.value ?? "").trim().toLowerCase() === "healthy" && isObject(cache?.healthCheck)
+    String(waitTag?.value ?? "")
+      .trim()
+      .toLowerCase() === "healthy" && isObject(cache?.healthCheck)
       ? "HEALTHY"
       : "START";
   before.forEach((original, i) => {
