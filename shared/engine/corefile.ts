@@ -42,13 +42,14 @@ export function renderCorefile(config: CorefileConfig, upstreams: string): strin
     "  cache {",
     ...cache,
     "  }",
-    `  forward . ${upstreams} {`,
-    "    max_concurrent 1000",
-    "  }",
-    // Answered here (after the cache, which keeps it), so the probe checks the listener and the cache
-    // path without depending on the upstream. Only A: other types in the zone go upstream (NXDOMAIN).
+    // The probe's name, answered here without the upstream. CoreDNS runs plugins in its own fixed order
+    // (cache before template), so the probe also goes through the cache. Only A: other types in the
+    // zone go upstream (NXDOMAIN).
     `  template IN A ${PROBE_ZONE} {`,
     `    answer "{{ .Name }} 60 IN A 127.0.0.1"`,
+    "  }",
+    `  forward . ${upstreams} {`,
+    "    max_concurrent 1000",
     "  }",
     "  loop",
     ...(config.healthPort !== null ? [`  health 127.0.0.1:${config.healthPort}`] : []),

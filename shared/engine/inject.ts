@@ -1,11 +1,24 @@
 /** The init strategy: a pure transform of a task definition, the same input always giving the same bytes. */
 import type { Tag } from "@aws-sdk/client-ecs";
-import { checkMemory, checkPlatform, checkPorts, checkTags, type MemoryAccount } from "./checks.ts";
+import {
+  checkMemory,
+  checkPlatform,
+  checkPorts,
+  checkTags,
+  type MemoryAccount,
+  prerequisiteWarnings,
+} from "./checks.ts";
 import { MARKER_TAGS, MAX_REQUEST_BYTES, VOLUME } from "./constants.ts";
 import { REFUSAL_REASONS, type Refusal } from "./errors.ts";
 import { type OptionLayers, type OptionSource, resolveOptions } from "./option-layers.ts";
 import { type InjectOptions, type OptionName, optionsDigest } from "./options.ts";
-import { buildContainers, firstEssentialAwslogs, waitForCache } from "./sidecars.ts";
+import {
+  buildContainers,
+  firstEssentialAwslogs,
+  type ImageMirror,
+  throughMirror,
+  waitForCache,
+} from "./sidecars.ts";
 import { type Stripped, strip } from "./strip.ts";
 import { type NormalizedDefinition, normalize, type TaskDefinitionInput } from "./task-definition.ts";
 import { VERSION } from "./version.ts";
@@ -37,6 +50,8 @@ export type InjectResult = Injected | Refused;
 export interface InjectContext extends OptionLayers {
   /** Overrides the source revision read from the input (the injector knows it from the event). */
   sourceRevision?: number;
+  /** Pull ECR Public images through this private registry's pull-through cache. */
+  imageMirror?: ImageMirror;
 }
 
 /** Pure: the same input and options always give the same output, byte for byte. */
@@ -54,7 +69,13 @@ export function injectNormalized(
   );
   const stripped = strip(normalized.definition);
   const { definition, wasInjected } = stripped;
-  const { options, sources, errors } = resolveOptions(definition, context);
+  const resolved = resolveOptions(definition, context);
+  const { sources, errors } = resolved;
+  const options: InjectOptions = {
+    ...resolved.options,
+    corednsImage: throughMirror(resolved.options.corednsImage, context.imageMirror),
+    initImage: throughMirror(resolved.options.initImage, context.imageMirror),
+  };
   const userContainers = definition.containerDefinitions;
   const ports = checkPorts(userContainers, options);
   const { memory, refusals: memoryRefusals } = checkMemory(definition, options);
@@ -70,6 +91,7 @@ export function injectNormalized(
   ];
   if (refusals.length > 0) return { outcome: "refused", refusals, wasInjected, warnings };
 
+  warnings.push(...prerequisiteWarnings(definition, options));
   const ours = buildContainers(options, ports.healthPort, firstEssentialAwslogs(userContainers), memory.task);
   waitForCache(userContainers, options);
   definition.containerDefinitions = [...userContainers, ...ours];

@@ -98,3 +98,26 @@ export function waitForCache(userContainers: readonly Container[], options: Inje
     c.dependsOn = deps;
   }
 }
+
+/**
+ * Where ECR Public images are pulled from instead: a pull-through cache rule in the task's own private
+ * registry (ECR Public has no VPC endpoint; private ECR has). `registry` is `<account>.dkr.ecr.<region>.
+ * amazonaws.com`, `prefix` the rule's repository prefix.
+ */
+export interface ImageMirror {
+  registry: string;
+  prefix: string;
+}
+
+export const ECR_PUBLIC = "public.ecr.aws/";
+
+/** `public.ecr.aws/<repo>[:tag|@digest]` → `<registry>/<prefix>/<repo>[:tag|@digest]`; others unchanged. */
+export function throughMirror(image: string, mirror: ImageMirror | undefined): string {
+  if (!mirror || !image.startsWith(ECR_PUBLIC)) return image;
+  return `${mirror.registry}/${mirror.prefix}/${image.slice(ECR_PUBLIC.length)}`;
+}
+
+/** The private ECR registry of an account and region (pull-through cache rules live there). */
+export function ecrRegistry(account: string, region: string): string {
+  return `${account}.dkr.ecr.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
+}
