@@ -38,7 +38,9 @@ describe("dns-cache inject", () => {
     const r = await run(["inject", "--file", example]);
     expect(r.code).toBe(EXIT.ok);
     // The example's only image is in private ECR: nothing shows it can reach ECR Public.
-    expect(r.stderr).toMatch(/^dns-cache: warning: public\.ecr\.aws\/\S+ and public\.ecr\.aws\/\S+ are on Amazon ECR Public, which has no VPC endpoint[^\n]*\n$/);
+    expect(r.stderr).toMatch(
+      /^dns-cache: warning: public\.ecr\.aws\/\S+ and public\.ecr\.aws\/\S+ are on Amazon ECR Public, which has no VPC endpoint[^\n]*\n$/,
+    );
     const out = JSON.parse(r.stdout);
     expect(out.containerDefinitions.map((c: { name: string }) => c.name)).toEqual([
       "app",

@@ -246,6 +246,33 @@ describe("the injector", () => {
     expect(script).toContain("fixed_upstreams='10.9.0.2'");
   });
 
+  it("writes ECR Public images through the task account's pull-through cache when one is configured", async () => {
+    const registered = async (config: Partial<InjectorConfig>) => {
+      ecsMock.reset();
+      ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+      ecsMock.on(RegisterTaskDefinitionCommand).resolves({
+        taskDefinition: { taskDefinitionArn: arn(8), revision: 8 },
+      });
+      await run(loadEvent("register-tagged.json"), deps(config));
+      const input = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+      return input?.containerDefinitions?.slice(1).map((c) => c.image);
+    };
+    const mirrored = await registered({ pullThrough: { prefix: "dns-cache-ecr-public" } });
+    expect(mirrored).toEqual([
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/dns-cache-ecr-public/docker/library/busybox:1.37.0-musl",
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/dns-cache-ecr-public/eks-distro/coredns/coredns:v1.13.2-eks-1-36-1",
+    ]);
+    // Organisation mode: only the central account and region have the rule; others keep ECR Public.
+    const elsewhere = await registered({
+      pullThrough: { prefix: "dns-cache-ecr-public", onlyAccount: "999988887777", onlyRegion: "us-east-1" },
+    });
+    expect(elsewhere?.every((image) => image?.startsWith("public.ecr.aws/"))).toBe(true);
+    const otherRegion = await registered({
+      pullThrough: { prefix: "dns-cache-ecr-public", onlyAccount: "123456789012", onlyRegion: "eu-west-1" },
+    });
+    expect(otherRegion?.every((image) => image?.startsWith("public.ecr.aws/"))).toBe(true);
+  });
+
   it("registers nothing in audit mode", async () => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
     expect(await run(loadEvent("register-tagged.json"), deps({ mode: "audit" }))).toMatchObject({
@@ -437,6 +464,28 @@ describe("configuration", () => {
     expect(() =>
       loadInjectorConfig({ DNS_CACHE_MODE: "audit", DNS_CACHE_OPT_OUT_TAG: "dns-cache=enabled" }),
     ).toThrow(/DNS_CACHE_OPT_OUT_TAG/);
+  });
+
+  it("reads the pull-through cache prefix, limited to the central account and region in organisation mode", () => {
+    const base = { DNS_CACHE_MODE: "audit", DNS_CACHE_ECR_PULL_THROUGH_PREFIX: "dns-cache-ecr-public" };
+    expect(loadInjectorConfig(base).pullThrough).toEqual({ prefix: "dns-cache-ecr-public" });
+    expect(loadInjectorConfig({ DNS_CACHE_MODE: "audit" }).pullThrough).toBeUndefined();
+    expect(
+      loadInjectorConfig({ ...base, DNS_CACHE_ECR_PULL_THROUGH_PREFIX: "" }).pullThrough,
+    ).toBeUndefined();
+    expect(
+      loadInjectorConfig({
+        ...base,
+        DNS_CACHE_MEMBER_ROLE_NAME: "dns-cache-member",
+        DNS_CACHE_CENTRAL_ACCOUNT: "111122223333",
+        AWS_REGION: "eu-west-1",
+      }).pullThrough,
+    ).toEqual({ prefix: "dns-cache-ecr-public", onlyAccount: "111122223333", onlyRegion: "eu-west-1" });
+    for (const bad of ["A", "x", "Upper/case", "trailing/", "a".repeat(31), "two//slashes"]) {
+      expect(() => loadInjectorConfig({ ...base, DNS_CACHE_ECR_PULL_THROUGH_PREFIX: bad }), bad).toThrow(
+        /^DNS_CACHE_ECR_PULL_THROUGH_PREFIX: /,
+      );
+    }
   });
 
   it("reads defaults and engine options", () => {

@@ -14,6 +14,7 @@ import type { Guard } from "#shared/aws/idempotency.ts";
 import { MARKER_TAGS } from "#shared/engine/constants.ts";
 import { InvalidInputError } from "#shared/engine/errors.ts";
 import { inject } from "#shared/engine/inject.ts";
+import { ecrRegistry, type ImageMirror } from "#shared/engine/sidecars.ts";
 import type { TagMatch } from "#shared/runtime/env.ts";
 import type { InjectorConfig } from "./config.ts";
 import { parseRegistrationEvent, type Registration } from "./registration-event.ts";
@@ -50,6 +51,15 @@ function hasTag(tags: Tags, match: TagMatch): boolean {
 
 function tagValue(tags: Tags, key: string): string | undefined {
   return (tags ?? []).find((t) => t.key === key)?.value;
+}
+
+/** The pull-through cache of the task's own account and region, where the stack created the rule. */
+function mirrorFor(config: InjectorConfig, reg: Registration): { imageMirror?: ImageMirror } {
+  const pt = config.pullThrough;
+  if (!pt) return {};
+  if (pt.onlyAccount !== undefined && pt.onlyAccount !== reg.account) return {};
+  if (pt.onlyRegion !== undefined && pt.onlyRegion !== reg.region) return {};
+  return { imageMirror: { registry: ecrRegistry(reg.account, reg.region), prefix: pt.prefix } };
 }
 
 function about(reg: Registration): Pick<Outcome, "family" | "taskDefinitionArn"> {
@@ -137,7 +147,7 @@ export async function processRegistration(reg: Registration, deps: InjectorDeps)
   try {
     result = inject(
       { taskDefinition: source.taskDefinition, tags: source.tags },
-      { deployment: config.options, sourceRevision: revision },
+      { deployment: config.options, sourceRevision: revision, ...mirrorFor(config, reg) },
     );
   } catch (error) {
     // The engine is pure: trying again would fail the same way, so report instead of retrying.
