@@ -6,6 +6,7 @@ import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
 import { type Injected, inject, serialize } from "#shared/engine/inject.ts";
 import { strip } from "#shared/engine/strip.ts";
 import { normalize } from "#shared/engine/task-definition.ts";
+import { bridgeProblems, isBridgeInput, stripBridgeInput } from "./helpers/bridge-invariants.ts";
 import {
   CACHE_NAME,
   containersOf,
@@ -16,10 +17,9 @@ import {
   isObject,
   type JsonObject,
   requestBytes,
-  tagsOf,
   structuralProblems,
+  tagsOf,
 } from "./helpers/invariants.ts";
-import { bridgeProblems, isBridgeInput, stripBridgeInput } from "./helpers/bridge-invariants.ts";
 
 const CORPUS = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "corpus");
 const files = readdirSync(CORPUS)
@@ -52,7 +52,10 @@ const EXPECTED_REFUSALS_NOT_YET_IMPLEMENTED: Record<string, string> = {
 };
 
 /** Inputs that were injected before: the invariants are checked against the input minus that injection. */
-const REINJECTED = new Set(["ok-reinject-older-injector-version.json", "ok-bridge-reinjected-older-version.json"]);
+const REINJECTED = new Set([
+  "ok-reinject-older-injector-version.json",
+  "ok-bridge-reinjected-older-version.json",
+]);
 
 const KNOWN_REASONS = new Set<string>(Object.values(REFUSAL_REASONS));
 
@@ -99,7 +102,8 @@ describe("corpus", () => {
 describe.each(files.filter((f) => f.startsWith("ok-")))("%s", (file) => {
   const input = load(file);
   const sidecarBase = expectedBase(input, { stripInjection: REINJECTED.has(file) });
-  const base = REINJECTED.has(file) && isBridgeInput(sidecarBase) ? stripBridgeInput(sidecarBase) : sidecarBase;
+  const base =
+    REINJECTED.has(file) && isBridgeInput(sidecarBase) ? stripBridgeInput(sidecarBase) : sidecarBase;
 
   it("is injected, keeping every original field and adding only the cache", () => {
     const result = injected(file);

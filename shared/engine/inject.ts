@@ -9,8 +9,8 @@ import {
 } from "./bridge.ts";
 import { checkMemory, checkPlatform, checkPorts, checkTags, type MemoryAccount } from "./checks.ts";
 import { MARKER_TAGS, MAX_REQUEST_BYTES, VOLUME } from "./constants.ts";
-import { parseTaskMemory } from "./memory.ts";
 import { InvalidInputError, REFUSAL_REASONS, type Refusal } from "./errors.ts";
+import { parseTaskMemory } from "./memory.ts";
 import { type OptionLayers, type OptionSource, resolveOptions } from "./option-layers.ts";
 import { type InjectOptions, type OptionName, optionsDigest } from "./options.ts";
 import { buildContainers, firstEssentialAwslogs, waitForCache } from "./sidecars.ts";
@@ -155,7 +155,11 @@ function injectBridge(
     healthPort: null,
     warnings,
     memory: { containers, added: 0, ...(task === undefined ? {} : { task }) },
-    bridge: { nodeCacheAddress: options.nodeCacheAddress, fallback: options.fallback, containers: wired.plan },
+    bridge: {
+      nodeCacheAddress: options.nodeCacheAddress,
+      fallback: options.fallback,
+      containers: wired.plan,
+    },
   };
   if (sourceRevision !== undefined) result.sourceRevision = sourceRevision;
   return result;

@@ -1,4 +1,6 @@
 /** Removing an earlier injection, so that injecting again gives the same result (Istio's injector does the same). */
+
+import { stripBridge } from "./bridge.ts";
 import {
   CACHE_CONTAINER,
   COMPONENT_LABEL,
@@ -7,7 +9,6 @@ import {
   MARKER_TAGS,
   VOLUME,
 } from "./constants.ts";
-import { stripBridge } from "./bridge.ts";
 import { REFUSAL_REASONS, type Refusal } from "./errors.ts";
 import type { Container, TaskDefinitionInput } from "./task-definition.ts";
 

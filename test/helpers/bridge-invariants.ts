@@ -50,16 +50,26 @@ export function bridgeProblems(
   before.forEach((original, i) => {
     const out = after[i];
     const name = String(original.name);
-    if (!out || out.name !== original.name) return problems.push(`container ${i} is not ${name}`);
+    if (!out || out.name !== original.name) {
+      problems.push(`container ${i} is not ${name}`);
+      return;
+    }
     if (original.disableNetworking === true) {
       if (!isDeepStrictEqual(out, original)) problems.push(`${name} has no network but was changed`);
       return;
     }
-    if (!isDeepStrictEqual(without(out, "dnsServers", "dockerLabels"), without(original, "dnsServers", "dockerLabels")))
+    if (
+      !isDeepStrictEqual(
+        without(out, "dnsServers", "dockerLabels"),
+        without(original, "dnsServers", "dockerLabels"),
+      )
+    )
       problems.push(`${name} changed beyond dnsServers and dockerLabels`);
     const servers = expectedServers(original.dnsServers, address, fallback);
     if (!isDeepStrictEqual(out.dnsServers, servers))
-      problems.push(`${name} dnsServers ${JSON.stringify(out.dnsServers)}, expected ${JSON.stringify(servers)}`);
+      problems.push(
+        `${name} dnsServers ${JSON.stringify(out.dnsServers)}, expected ${JSON.stringify(servers)}`,
+      );
     const labels = isObject(out.dockerLabels) ? out.dockerLabels : {};
     const originalLabels = isObject(original.dockerLabels) ? original.dockerLabels : {};
     if (!isDeepStrictEqual(without(labels, UNDO_LABEL), originalLabels))
