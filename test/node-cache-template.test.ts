@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { NODE_CACHE_CONTAINER, VPC_RESOLVER } from "#shared/engine/bridge.ts";
+import { NODE_CACHE_CONTAINERS, VPC_RESOLVER } from "#shared/engine/bridge.ts";
 import { DEFAULT_OPTIONS, parseOptionValues } from "#shared/engine/options.ts";
 import { requireTools } from "./helpers/shell-sandbox.ts";
 import { type JsonObject, loadTemplate, resolveTemplate } from "./support/cfn-yaml.ts";
@@ -67,24 +67,28 @@ describe("infra/node-cache.yaml", () => {
     }
   });
 
-  it("names the CoreDNS container as the health function looks for it; essential, restarted in place", () => {
-    const cache = resolved().container(NODE_CACHE_CONTAINER);
-    expect(cache).toMatchObject({
-      Essential: true,
-      EntryPoint: ["/coredns"],
-      Command: ["-conf", "/dns-cache-node/Corefile"],
-      RestartPolicy: { Enabled: true },
-      DependsOn: [{ ContainerName: "dns-cache-node-setup", Condition: "SUCCESS" }],
-    });
-  });
+  it.each(NODE_CACHE_CONTAINERS)(
+    "runs CoreDNS replica %s, named as the health function looks for it; essential, restarted in place",
+    (name) => {
+      const cache = resolved().container(name);
+      expect(cache).toMatchObject({
+        Essential: true,
+        EntryPoint: ["/coredns"],
+        Command: ["-conf", "/dns-cache-node/Corefile"],
+        RestartPolicy: { Enabled: true },
+        DependsOn: [{ ContainerName: "dns-cache-node-setup", Condition: "SUCCESS" }],
+      });
+    },
+  );
 
   it("health-checks with a DNS query on the cache's address, answered locally (no upstream involved)", () => {
-    const cache = resolved({ NodeCacheAddress: "169.254.53.53" }).container(NODE_CACHE_CONTAINER);
+    const cache = resolved({ NodeCacheAddress: "169.254.53.53" }).container("dns-cache-node-2");
     const check = cache.HealthCheck as JsonObject;
     expect(check.Command).toEqual([
       "CMD",
       "/dns-cache-node/busybox",
       "nslookup",
+      "-type=a",
       "ready.dns-cache.probe",
       "169.254.53.53",
     ]);
@@ -93,13 +97,18 @@ describe("infra/node-cache.yaml", () => {
     expect(Number(check.Retries)).toBeGreaterThanOrEqual(1);
   });
 
-  it("gives only the setup container NET_ADMIN, and no container privileged mode", () => {
+  it("gives only the short-lived setup container NET_ADMIN, and privileged mode only to relax ICMP limits", () => {
     const { containers, container } = resolved();
-    expect(container("dns-cache-node-setup").LinuxParameters).toEqual({
-      Capabilities: { Add: ["NET_ADMIN"] },
-    });
-    expect(container(NODE_CACHE_CONTAINER).LinuxParameters).toBeUndefined();
-    for (const c of containers) expect(c.Privileged).toBeUndefined();
+    const setup = container("dns-cache-node-setup");
+    expect(setup.LinuxParameters).toEqual({ Capabilities: { Add: ["NET_ADMIN"] } });
+    expect(setup).toMatchObject({ Essential: false, Privileged: true });
+    for (const c of containers.filter((c) => c !== setup)) {
+      expect(c.LinuxParameters).toBeUndefined();
+      expect(c.Privileged).toBeUndefined();
+    }
+    expect(
+      resolved({ RelaxIcmpRateLimit: "false" }).container("dns-cache-node-setup").Privileged,
+    ).toBeUndefined();
     expect(container("dns-cache-node-setup").DockerSecurityOptions).toBeUndefined();
     expect(
       resolved({ Bottlerocket: "true" }).container("dns-cache-node-setup").DockerSecurityOptions,
@@ -154,21 +163,27 @@ esac
     writeFileSync(join(bin, "ip"), FAKE_IP);
     chmodSync(join(bin, "ip"), 0o755);
     // The image's paths, moved into the sandbox.
-    const local = script.replaceAll("/dns-cache-node", volume).replaceAll("/bin/busybox", tools.busybox);
+    const proc = join(dir, "proc");
+    mkdirSync(proc);
+    writeFileSync(join(proc, "icmp_ratemask"), "6168\n");
+    const local = script
+      .replaceAll("/dns-cache-node", volume)
+      .replaceAll("/bin/busybox", tools.busybox)
+      .replaceAll("/proc/sys/net/ipv4", proc);
     const [command = "", ...args] = shell;
     const exec = () =>
       spawnSync(command, [...args, "-c", local], {
         env: { PATH: `${bin}:/usr/bin:/bin`, FAKE_IP_STATE: state },
         encoding: "utf8",
       });
-    return { exec, bin, volume, state };
+    return { exec, bin, volume, state, proc };
   }
 
   it.each([
     ["dash", () => [tools.dash]],
     ["busybox sh", () => [tools.busybox, "sh"]],
   ])("with %s: creates the address once, writes the Corefile, and is idempotent", (_, shellOf) => {
-    const { exec, volume, state } = sandbox(
+    const { exec, volume, state, proc } = sandbox(
       shellOf(),
       setupScript({ NodeCacheAddress: "169.254.20.10", Upstream: "10.0.0.2 10.0.1.2" }),
     );
@@ -186,6 +201,9 @@ esac
     expect(corefile).toMatch(/^\s*serve_stale 1h immediate$/m);
     expect(corefile).not.toContain("${");
     expect(readFileSync(join(volume, "busybox")).length).toBeGreaterThan(100_000);
+    // Destination unreachable (type 3, bit 8) no longer rate-limited per peer; the overall limits raised.
+    expect(readFileSync(join(proc, "icmp_ratemask"), "utf8").trim()).toBe("6160");
+    expect(readFileSync(join(proc, "icmp_msgs_per_sec"), "utf8").trim()).toBe("20000");
   });
 
   it("forwards to the VPC resolver by default", () => {

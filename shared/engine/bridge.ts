@@ -16,8 +16,8 @@ export const VPC_RESOLVER = "169.254.169.253";
 export const RESOLVER_MAX_NAMESERVERS = 3;
 /** The docker label recording a container's fields before injection (JSON): the undo record. */
 export const ORIGINAL_LABEL = "dns-cache.original";
-/** The node cache daemon's container name (infra/node-cache.yaml): how the health function finds it. */
-export const NODE_CACHE_CONTAINER = "dns-cache-node";
+/** The node cache daemon's CoreDNS replicas (infra/node-cache.yaml): how the health function finds them. */
+export const NODE_CACHE_CONTAINERS: readonly string[] = ["dns-cache-node", "dns-cache-node-2"];
 
 /** The record kept in ORIGINAL_LABEL: what was prepended, and the fields as they were. */
 interface UndoRecord {
