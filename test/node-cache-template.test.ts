@@ -117,8 +117,8 @@ describe("infra/node-cache.yaml", () => {
 
   it("lets its execution role write only its own log group", () => {
     const { r, props } = resolved();
-    const statements = (((props("ExecutionRole").Policies as JsonObject[])[0]?.PolicyDocument as JsonObject)
-      .Statement ?? []) as JsonObject[];
+    const [policy] = props("ExecutionRole").Policies as JsonObject[];
+    const statements = (policy?.PolicyDocument as JsonObject | undefined)?.Statement;
     expect(statements).toEqual([
       {
         Effect: "Allow",
