@@ -221,7 +221,7 @@ function explainBridge(r: Injected, heading: string): string {
         : `  = container ${c.name}: unchanged (disableNetworking)`;
     }),
     "  prerequisite: the node cache daemon on every EC2 instance of the cluster:",
-    `    aws cloudformation deploy --template-file infra/node-cache.yaml --stack-name dns-cache-node-CLUSTER --parameter-overrides Cluster=CLUSTER NodeCacheAddress=${address}`,
+    `    aws cloudformation deploy --template-file infra/node-cache.yaml --stack-name dns-cache-node-CLUSTER --capabilities CAPABILITY_IAM --parameter-overrides Cluster=CLUSTER NodeCacheAddress=${address}`,
     "    without it a stopped cache is refused at once, but an instance without the address drops lookups (each waits for the resolver timeout)",
     ...(r.sourceRevision !== undefined ? [`  source revision: ${r.sourceRevision}`] : []),
     "  options:",
