@@ -576,7 +576,8 @@ describe("inject() on generated task definitions", () => {
       fc.property(definition, partialOptions, waitFor, (generated, deployment, wait) => {
         const explicit: PartialOptions = wait === undefined ? {} : { waitFor: wait };
         const result = inject(generated.input, { deployment, explicit });
-        if (result.outcome !== "injected") return;
+        // The bridge path adds no containers: apps there depend on nothing of ours.
+        if (result.outcome !== "injected" || result.path !== "awsvpc") return;
         const containers = result.definition.containerDefinitions;
         const ours = new Set(["dns-cache", "dns-cache-init"]);
         const healthy = result.options.waitFor === "healthy";
