@@ -102,7 +102,7 @@ describe("normalize", () => {
     [{ containerDefinitions: [{ name: "a" }] }, /no "family"/],
     [{ family: "x", containerDefinitions: [{ name: "a" }, { name: "a" }] }, /two containers are named "a"/],
     [{ taskDefinition: "x" }, /"taskDefinition" is a string/],
-    [{ family: "x", containerDefinitions: [{ name: "a" }], tags: "t" }, /tags must be an array/],
+    [{ family: "x", containerDefinitions: [{ name: "a", image: "i" }], tags: "t" }, /tags must be an array/],
   ])("rejects %j as not a task definition", (input, message) => {
     expect(() => normalize(input)).toThrow(message);
   });
@@ -371,7 +371,7 @@ describe("refusals", () => {
       const result = inject(full);
       expect(reasons(result)).toEqual([REFUSAL_REASONS.INSUFFICIENT_MEMORY]);
       expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(
-        /by 28 MiB or raise the task memory to 1024 MiB/,
+        /lower container "app"'s memoryReservation from 500 to 472 MiB, or raise the task memory to 1024 MiB/,
       );
     },
   );
