@@ -326,7 +326,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
     const { text, source } = await readInput(values.file ?? positionals[0], io);
     const input = parseJson(text, source);
-    if (Array.isArray(input)) return runOnArray(cmd, input, explicit, values, io);
+    // Awaited here, so that its input errors reach the catch below.
+    if (Array.isArray(input)) return await runOnArray(cmd, input, explicit, values, io);
     const result = inject(input, { explicit });
     const family = (result.outcome === "injected" ? result.definition.family : undefined) ?? familyOf(text);
 
