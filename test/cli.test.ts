@@ -402,3 +402,20 @@ describe("issue 11 item 13: a bare containerDefinitions array (Terraform's conta
     expect(port53.stderr).toMatch(/PORT_CONFLICT/);
   });
 });
+
+describe("issue 11 item 15: one Node version for the CLI and npm", () => {
+  it("package.json engines, the CLI bundle's target and the README agree, and no .npmrc hides npm's warnings", () => {
+    const engines = JSON.parse(readFileSync("package.json", "utf8")).engines.node as string;
+    const major = /^>=(\d+)$/.exec(engines)?.[1];
+    expect(major, `engines.node is ${engines}`).toBeDefined();
+    const build = readFileSync("scripts/build.mjs", "utf8");
+    expect(build).toMatch(new RegExp(`outfile: "dist/cli/index\\.mjs",[^)]*target: "node${major}"`));
+    const readme = readFileSync("README.md", "utf8");
+    expect(readme).toContain(`Needs Node.js ${major} or later and npm`);
+    expect(readme.match(/Node(?:\.js)? \d+ or later/g)?.every((m) => m.endsWith(`${major} or later`))).toBe(
+      true,
+    );
+    const npmrc = existsSync(".npmrc") ? readFileSync(".npmrc", "utf8") : "";
+    expect(npmrc).not.toMatch(/loglevel|engine-strict\s*=\s*false/);
+  });
+});
