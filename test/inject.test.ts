@@ -459,6 +459,8 @@ describe("refusals", () => {
   });
 
   it("throws a clear input error for task memory ECS would not accept", () => {
-    expect(() => inject(fargateApp({ memory: "lots" }))).toThrow(/^memory must be a size ECS accepts .*got a string \("lots"\)/);
+    expect(() => inject(fargateApp({ memory: "lots" }))).toThrow(
+      /^memory must be a size ECS accepts .*got a string \("lots"\)/,
+    );
   });
 });

@@ -270,6 +270,7 @@ describe("item 8: values ECS does not accept are input errors naming the allowed
       { networkMode: "default" },
       'networkMode must be one of awsvpc, bridge, host, none; got a string ("default")',
     ],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an unrendered Terraform placeholder, on purpose
     [{ networkMode: "${network_mode}" }, "networkMode must be one of awsvpc, bridge, host, none"],
     [
       { requiresCompatibilities: ["FARGATE_SPOT"] },

@@ -1,5 +1,4 @@
-import { createReadStream } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { open, writeFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type ParseError, parse as parseLenient, printParseErrorCode } from "jsonc-parser";
 import { CACHE_CONTAINER, INIT_CONTAINER, VOLUME } from "#shared/engine/constants.ts";
@@ -213,7 +212,8 @@ async function readInput(file: string | undefined, io: CliIo): Promise<{ text: s
   }
   try {
     // A stream, so that /dev/zero or a FIFO stops at the limit like stdin does.
-    return { text: await readAll(createReadStream(file), file), source: file };
+    const handle = await open(file);
+    return { text: await readAll(handle.createReadStream(), file), source: file };
   } catch (error) {
     if (error instanceof InvalidInputError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
