@@ -54,7 +54,7 @@ describe("images through an ECR pull-through cache", () => {
         "111122223333.dkr.ecr.eu-west-1.amazonaws.com/dns-cache-ecr-public/docker/library/busybox:1.37.0-musl",
     });
     // Nothing is left on ECR Public, so nothing to warn about.
-    expect(result.warnings.join("\n")).not.toMatch(/ECR Public/);
+    expect(result.advisories).toEqual([]);
   });
 
   it("keeps a digest pin, and leaves images from other registries alone", () => {
@@ -103,7 +103,7 @@ describe("images through an ECR pull-through cache", () => {
 });
 
 describe("check: what dns-cache cannot see", () => {
-  const warnings = (definition: TaskDefinitionInput) => injected(inject(definition)).warnings;
+  const warnings = (definition: TaskDefinitionInput) => injected(inject(definition)).advisories ?? [];
 
   it("warns about ECR Public when every image of the task is in private ECR, and says it cannot see subnets", () => {
     const [w, ...rest] = warnings(fargateApp());

@@ -263,6 +263,7 @@ function explain(result: InjectResult, family: string, notes: readonly string[] 
         `    ${name.padEnd(18)} ${value.padEnd(24)} (${r.optionSources[name as keyof typeof r.optionSources]})`,
     ),
     ...r.warnings.map((w) => `  warning: ${w}`),
+    ...(r.advisories ?? []).map((w) => `  warning: ${w}`),
     ...notes.map((n) => `  note: ${n}`),
     "",
   ];
@@ -314,7 +315,7 @@ function checkJson(result: InjectResult, family: string, notes: readonly string[
             describeOptions(result.options).map(({ name, value }) => [name, value]),
           ),
           optionSources: result.optionSources,
-          warnings: result.warnings,
+          warnings: [...result.warnings, ...(result.advisories ?? [])],
           ...(notes.length > 0 ? { notes } : {}),
         };
   return `${JSON.stringify(body, null, 2)}\n`;

@@ -45,6 +45,11 @@ export interface Injected {
   healthPort: number | null;
   sourceRevision?: number;
   warnings: string[];
+  /**
+   * What the task needs that dns-cache cannot see (ECR Public without visible internet access, platform
+   * minimums): `check` shows them; `inject` stays quiet, the definition being valid.
+   */
+  advisories?: string[];
   memory: MemoryAccount;
   /** Bridge path: each changed container's new dnsServers. */
   bridge?: { nodeCacheAddress: string; fallback: boolean; containers: BridgeContainerPlan[] };
@@ -107,7 +112,8 @@ export function injectNormalized(
   ];
   if (refusals.length > 0) return { outcome: "refused", refusals, wasInjected, warnings };
 
-  warnings.push(...prerequisiteWarnings(definition, options));
+  // Read before our containers join the definition: their images say nothing of the task's network.
+  const advisories = prerequisiteWarnings(definition, options);
   const ours = buildContainers(options, ports.healthPort, firstEssentialAwslogs(userContainers), memory.task);
   waitForCache(userContainers, options);
   definition.containerDefinitions = [...userContainers, ...ours];
@@ -129,6 +135,7 @@ export function injectNormalized(
     optionSources: sources,
     healthPort: ports.healthPort,
     warnings,
+    advisories,
     memory,
   };
   if (sourceRevision !== undefined) result.sourceRevision = sourceRevision;
