@@ -495,7 +495,6 @@ async function optionFigures() {
     [2, 2],
     [2, 3],
     [3, 2],
-    [3, 2],
   ]) {
     const opts = injected({ resolverTimeout, resolverAttempts });
     runInitScript(opts.script);

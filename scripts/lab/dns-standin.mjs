@@ -9,7 +9,7 @@
 // Records file: JSON {"name.example": "10.1.2.3", "*": "10.9.9.9"}; names without the final dot. A name
 // it does not know gets NXDOMAIN; other query types get an empty NOERROR answer.
 import { createSocket } from "node:dgram";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -86,7 +86,11 @@ const socket = createSocket(values.address.includes(":") ? "udp6" : "udp4");
 socket.on("message", (msg, peer) => {
   if (msg.length < 17) return;
   count += 1;
-  if (values["count-file"]) writeFileSync(values["count-file"], String(count));
+  if (values["count-file"]) {
+    // Written aside and renamed, so a reader never sees a half-written file.
+    writeFileSync(`${values["count-file"]}.new`, String(count));
+    renameSync(`${values["count-file"]}.new`, values["count-file"]);
+  }
   if (values.silent) return;
   const reply = answer(msg);
   const send = () => socket.send(reply, peer.port, peer.address);
