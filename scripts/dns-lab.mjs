@@ -68,7 +68,16 @@ function cleanup() {
       process.kill(pid, "SIGKILL");
     } catch {}
   }
-  for (const ns of [TASK, VPC]) spawnSync(tools.ip, ["netns", "del", ns]);
+  for (const ns of [TASK, VPC]) {
+    // Whatever still runs in the lab's own namespaces (a cache the supervisor had just restarted) ends too.
+    const pids = spawnSync(tools.ip, ["netns", "pids", ns], { encoding: "utf8" }).stdout ?? "";
+    for (const pid of pids.split("\n").filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {}
+    }
+    spawnSync(tools.ip, ["netns", "del", ns]);
+  }
   rmSync(`/etc/netns/${TASK}`, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 }
