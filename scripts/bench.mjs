@@ -3,6 +3,7 @@
 //   npm run bench [-- size cold calls burst sweep]   all sections, or those named
 //   BENCH_RUNS=21                                     cold-start rounds (each runs every case once)
 //   npm run bench -- size cold --dist <dir>           measure another build's dist/ (e.g. an older commit's)
+//     [--function-node-options=--enable-source-maps]  with the NODE_OPTIONS its template set
 import { execFile, execFileSync } from "node:child_process";
 import {
   existsSync,
@@ -25,7 +26,8 @@ const root = new URL("..", import.meta.url).pathname;
 process.chdir(root);
 const { values: flags, positionals: only } = parseArgs({
   allowPositionals: true,
-  options: { dist: { type: "string" } },
+  // --function-node-options: NODE_OPTIONS of the functions only (e.g. an older template's --enable-source-maps).
+  options: { dist: { type: "string" }, "function-node-options": { type: "string" } },
 });
 const dist = resolve(flags.dist ?? "dist");
 if (!flags.dist) await buildAll();
@@ -245,6 +247,7 @@ process.exit(0);`,
         ...base,
         ...c.env,
         AWS_LAMBDA_FUNCTION_NAME: c.fn ? `dns-cache-${c.fn}` : "naive",
+        ...(c.fn && flags["function-node-options"] ? { NODE_OPTIONS: flags["function-node-options"] } : {}),
         BENCH_EVENT: JSON.stringify(c.event()),
       };
       const t0 = process.hrtime.bigint();
