@@ -206,18 +206,29 @@ if (want("cold")) {
 const imported = performance.now();
 const ctx = { functionName: "bench", functionVersion: "$LATEST", awsRequestId: "1", invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench", memoryLimitInMB: "512", getRemainingTimeInMillis: () => 60000 };
 let outcome;
-try { const out = await handler(JSON.parse(process.env.BENCH_EVENT), ctx); outcome = out?.outcome ?? out?.results?.[0]?.outcome ?? (out && typeof out === "object" ? Object.keys(out).join(",") : String(out)); }
+try { const out = await handler(JSON.parse(process.env.BENCH_EVENT), ctx); outcome = out?.outcome ?? out?.results?.[0]?.outcome ?? (out?.trigger ? out.trigger + " (" + out.tasksExamined + " tasks, " + out.callsFailed + " calls failed)" : JSON.stringify(out)?.slice(0, 40)); }
 catch (error) { outcome = "threw " + (error?.name ?? "error"); }
-process.stdout.write(JSON.stringify({ imported, called: performance.now(), outcome }));
+const { user, system } = process.cpuUsage();
+process.stdout.write(JSON.stringify({ imported, called: performance.now(), cpu: (user + system) / 1000, outcome }));
 process.exit(0);`,
   );
   const bundle = (name) => join(dist, name, "index.mjs");
-  const fresh = (family) => registrationEvent(family, seed(ecs, family));
+  // The injector reads its events from SQS (infra/template.yaml): a batch of one, as Lambda delivers it.
+  const viaSqs = (event) => ({
+    Records: [{ ...loadEvent("register-sqs.json").Records[0], body: JSON.stringify(event) }],
+  });
+  const fresh = (family) => viaSqs(registrationEvent(family, seed(ecs, family)));
   const sweep = loadEvent("scheduled-sweep.json");
   /** Cold-start cases per function: the modes its first call can take. Add a function's cases here. */
   const CASES = {
     injector: [
-      { label: "inject mode", env: { DNS_CACHE_MODE: "inject" }, event: () => fresh("app"), max: 1 },
+      {
+        label: "inject mode",
+        env: { DNS_CACHE_MODE: "inject" },
+        event: () => fresh("app"),
+        max: 1,
+        calls: "4 API calls (ECS 2, DynamoDB 2) over 2 connections",
+      },
       {
         label: "audit mode",
         env: { DNS_CACHE_MODE: "audit" },
@@ -278,7 +289,7 @@ process.exit(0);`,
       `\n   ratios are medians of each round's ratio; import and first call in ms from process start`,
   );
   console.log(
-    `${"case".padEnd(30)} ${"ms".padStart(5)} ${"x naive".padStart(8)} ${"x bare".padStart(7)} ${"import".padStart(7)} ${"call".padStart(6)}  first call's outcome  target`,
+    `${"case".padEnd(30)} ${"ms".padStart(5)} ${"x naive".padStart(8)} ${"x bare".padStart(7)} ${"import".padStart(7)} ${"call".padStart(6)} ${"cpu".padStart(5)} ${"cpu x naive".padStart(11)}  first call's outcome  target`,
   );
   for (const [i, c] of cases.entries()) {
     const xs = samples[i];
@@ -289,13 +300,18 @@ process.exit(0);`,
       const why =
         `import ${ms(xs, "imported").toFixed(0)} ms vs naive ${ms(naiveRuns, "imported").toFixed(0)} ms, ` +
         `first call ${(ms(xs, "called") - ms(xs, "imported")).toFixed(0)} ms vs naive ${(ms(naiveRuns, "called") - ms(naiveRuns, "imported")).toFixed(0)} ms` +
+        `, CPU ${ms(xs, "cpu").toFixed(0)} ms vs naive ${ms(naiveRuns, "cpu").toFixed(0)} ms` +
+        (c.calls ? `, ${c.calls} vs naive's 1 API call` : "") +
         (c.fn ? `, ${bytes(sizesOf(c.fn).eager)} B loaded at import` : "");
       target = `${c.below ? "<" : "<="} ${c.max.toFixed(2)}x naive: ${verdict(met, why)}`;
     }
+    const cpu = xs[0].cpu === undefined ? "" : ms(xs, "cpu").toFixed(0);
+    const cpuToNaive =
+      xs[0].cpu === undefined ? "" : median(xs.map((x, r) => x.cpu / naiveRuns[r].cpu)).toFixed(2);
     const imported = xs[0].imported === undefined ? "" : ms(xs, "imported").toFixed(0);
     const called = xs[0].called === undefined ? "" : (ms(xs, "called") - ms(xs, "imported")).toFixed(0);
     console.log(
-      `${c.name.padEnd(30)} ${ms(xs).toFixed(0).padStart(5)} ${toNaive.toFixed(2).padStart(8)} ${paired(xs, bare).toFixed(2).padStart(7)} ${imported.padStart(7)} ${called.padStart(6)}  ${String(xs[0].outcome ?? "").padEnd(20)}  ${target}`,
+      `${c.name.padEnd(30)} ${ms(xs).toFixed(0).padStart(5)} ${toNaive.toFixed(2).padStart(8)} ${paired(xs, bare).toFixed(2).padStart(7)} ${imported.padStart(7)} ${called.padStart(6)} ${cpu.padStart(5)} ${cpuToNaive.padStart(11)}  ${String(xs[0].outcome ?? "").padEnd(20)}  ${target}`,
     );
   }
 }
