@@ -2,8 +2,8 @@
 // their targets, ECS calls per outcome, a burst of registrations against a rate-limited ECS stand-in, a sweep.
 //   npm run bench [-- size cold calls burst sweep]   all sections, or those named
 //   BENCH_RUNS=21                                     cold-start rounds (each runs every case once)
-//   npm run bench -- size cold --dist <dir>           measure another build's dist/ (e.g. an older commit's)
-//     [--function-node-options=--enable-source-maps]  with the NODE_OPTIONS its template set
+//   npm run bench -- size cold --baseline <dist>      also measure another build's dist/ (an older commit's),
+//     [--baseline-node-options=--enable-source-maps]  with the NODE_OPTIONS its template set, in the same rounds
 import { execFile, execFileSync } from "node:child_process";
 import {
   existsSync,
@@ -26,11 +26,11 @@ const root = new URL("..", import.meta.url).pathname;
 process.chdir(root);
 const { values: flags, positionals: only } = parseArgs({
   allowPositionals: true,
-  // --function-node-options: NODE_OPTIONS of the functions only (e.g. an older template's --enable-source-maps).
-  options: { dist: { type: "string" }, "function-node-options": { type: "string" } },
+  options: { baseline: { type: "string" }, "baseline-node-options": { type: "string" } },
 });
-const dist = resolve(flags.dist ?? "dist");
-if (!flags.dist) await buildAll();
+const dist = resolve("dist");
+const baseline = flags.baseline ? resolve(flags.baseline) : undefined;
+await buildAll();
 
 const { startEcsStandin } = await import("../test/support/ecs-standin.ts");
 const { startDynamo, lambdaContext, loadHandler } = await import("../test/support/lambda.ts");
@@ -40,11 +40,12 @@ const { fargateApp } = await import("../test/helpers/fixtures.ts");
 const want = (name) => only.length === 0 || only.includes(name);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const bytes = (n) => n.toLocaleString("en-US");
-const functions = flags.dist
-  ? readdirSync(dist, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(join(dist, d.name, "index.mjs")) && d.name !== "cli")
+const functions = functionNames();
+const baselineFunctions = baseline
+  ? readdirSync(baseline, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(baseline, d.name, "index.mjs")) && d.name !== "cli")
       .map((d) => d.name)
-  : functionNames();
+  : [];
 const verdict = (met, reason) => (met ? "met" : `NOT MET: ${reason}`);
 
 function seed(ecs, family, tags = [{ key: "dns-cache", value: "enabled" }]) {
@@ -69,8 +70,8 @@ function importsOf(file) {
 }
 
 /** A function's artifact: bytes loaded at import (the entry and what it imports statically) and in all. */
-function sizesOf(name) {
-  const dir = join(dist, name);
+function sizesOf(name, from = dist) {
+  const dir = join(from, name);
   const files = readdirSync(dir, { recursive: true }).map((f) => join(dir, f));
   const js = files.filter((f) => f.endsWith(".mjs"));
   const maps = files.filter((f) => f.endsWith(".map"));
@@ -86,22 +87,28 @@ function sizesOf(name) {
 }
 
 if (want("size")) {
-  console.log(`\n## Bundle sizes (bytes, ${flags.dist ?? "dist/"}): the deployed artifact of each function`);
+  console.log("\n## Bundle sizes (bytes): the deployed artifact of each function");
   console.log(
-    `${"function".padEnd(10)} ${"at import".padStart(10)} ${"total".padStart(10)} files  maps in artifact  targets`,
+    `${"function".padEnd(18)} ${"at import".padStart(10)} ${"total".padStart(10)} files  maps in artifact  targets`,
   );
   for (const name of functions) {
     const s = sizesOf(name);
     const eagerOk = s.eager <= EAGER_MAX;
     const totalOk = s.total <= TOTAL_MAX;
     console.log(
-      `${name.padEnd(10)} ${bytes(s.eager).padStart(10)} ${bytes(s.total).padStart(10)} ${String(s.files).padStart(5)}  ${bytes(s.maps).padStart(16)}  ` +
+      `${name.padEnd(18)} ${bytes(s.eager).padStart(10)} ${bytes(s.total).padStart(10)} ${String(s.files).padStart(5)}  ${bytes(s.maps).padStart(16)}  ` +
         `at import <= ${bytes(EAGER_MAX)}: ${verdict(eagerOk, `${bytes(s.eager - EAGER_MAX)} over`)}; ` +
         `total <= ${bytes(TOTAL_MAX)}: ${verdict(totalOk, `${bytes(s.total - TOTAL_MAX)} over`)}`,
     );
   }
+  for (const name of baselineFunctions) {
+    const s = sizesOf(name, baseline);
+    console.log(
+      `${`before: ${name}`.padEnd(18)} ${bytes(s.eager).padStart(10)} ${bytes(s.total).padStart(10)} ${String(s.files).padStart(5)}  ${bytes(s.maps).padStart(16)}  (${baseline})`,
+    );
+  }
   const cli = join(dist, "cli/index.mjs");
-  if (existsSync(cli)) console.log(`${"cli".padEnd(10)} ${bytes(statSync(cli).size).padStart(10)}`);
+  if (existsSync(cli)) console.log(`${"cli".padEnd(18)} ${bytes(statSync(cli).size).padStart(10)}`);
 }
 
 /** The naive handler, built as a team would: esbuild, ESM, minified, one file. */
@@ -242,13 +249,26 @@ process.exit(0);`,
       { label: "task event", env: {}, event: () => loadEvent("task-state-change-running.json"), max: 1 },
     ],
   };
+  const casesOf = (fn) =>
+    CASES[fn] ?? [{ label: "empty event (no case in bench.mjs)", env: {}, event: () => ({}), max: 1 }];
   const cases = [
     { name: "node -e 0", args: ["-e", "0"], env: {}, event: () => ({}) },
     { name: "naive", args: [runner, naive], env: {}, event: () => registrationEvent("app", appRevision) },
     ...functions.flatMap((fn) =>
-      (
-        CASES[fn] ?? [{ label: "empty event (no case in bench.mjs)", env: {}, event: () => ({}), max: 1 }]
-      ).map((c) => ({ ...c, name: `${fn} ${c.label}`, fn, args: [runner, bundle(fn)] })),
+      casesOf(fn).map((c) => ({ ...c, name: `${fn} ${c.label}`, fn, args: [runner, bundle(fn)] })),
+    ),
+    // The baseline: the same cases, no targets.
+    ...baselineFunctions.flatMap((fn) =>
+      casesOf(fn).map(({ max: _, ...c }) => ({
+        ...c,
+        name: `before: ${fn} ${c.label}`,
+        fn,
+        args: [runner, join(baseline, fn, "index.mjs")],
+        env: {
+          ...c.env,
+          ...(flags["baseline-node-options"] ? { NODE_OPTIONS: flags["baseline-node-options"] } : {}),
+        },
+      })),
     ),
   ];
   // Asynchronous: the stand-ins answer from this process, so it must not block while a child runs.
@@ -258,7 +278,6 @@ process.exit(0);`,
         ...base,
         ...c.env,
         AWS_LAMBDA_FUNCTION_NAME: c.fn ? `dns-cache-${c.fn}` : "naive",
-        ...(c.fn && flags["function-node-options"] ? { NODE_OPTIONS: flags["function-node-options"] } : {}),
         BENCH_EVENT: JSON.stringify(c.event()),
       };
       const t0 = process.hrtime.bigint();
