@@ -7,7 +7,6 @@ import {
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { RetryableError } from "./errors.ts";
-
 import type { Guard, JsonObject } from "./guard.ts";
 
 // The handler imports this module only in inject mode; tests import `unguarded` from here too.
