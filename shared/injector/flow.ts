@@ -10,7 +10,7 @@ import {
   registerTaskDefinition,
 } from "#shared/aws/ecs-task-definitions.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
-import type { Guard } from "#shared/aws/idempotency.ts";
+import type { Guard } from "#shared/aws/guard.ts";
 import { MARKER_TAGS } from "#shared/engine/constants.ts";
 import { InvalidInputError } from "#shared/engine/errors.ts";
 import { inject } from "#shared/engine/inject.ts";
