@@ -81,6 +81,9 @@ export function triage(
   return { registration: reg };
 }
 
+/** How many revisions between a source and its copy are looked at, at most. */
+const MAX_BETWEEN = 10;
+
 /** The source revision a dns-cache revision was made from; undefined for anyone else's revision. */
 function copyOf(d: DescribedTaskDefinition): number | undefined {
   const text = tagValue(d.tags, MARKER_TAGS.sourceRevision);
@@ -89,6 +92,31 @@ function copyOf(d: DescribedTaskDefinition): number | undefined {
 
 function skipped(reason: string, reg: Registration, extra: Partial<Outcome> = {}): Outcome {
   return { outcome: "skipped", reason, ...about(reg), ...extra };
+}
+
+/**
+ * When CloudTrail left the response out, the registered revision is the family's newest *source*: the
+ * newest revision may be our copy of an older source awaiting deregistration, with a real source
+ * between the two, and that source must not be skipped.
+ */
+async function newestSource(
+  ecs: ECSClient,
+  family: string,
+  latest: DescribedTaskDefinition,
+  latestRevision: number,
+): Promise<number> {
+  const madeFrom = copyOf(latest);
+  if (madeFrom === undefined) return latestRevision;
+  if (latestRevision <= madeFrom + 1) return madeFrom;
+  const between = (await listActiveRevisions(ecs, family))
+    .filter((r) => r > madeFrom && r < latestRevision)
+    .sort((a, b) => b - a)
+    .slice(0, MAX_BETWEEN);
+  for (const r of between) {
+    const d = await describeTaskDefinition(ecs, `${family}:${r}`);
+    if (d?.taskDefinition?.status === "ACTIVE" && copyOf(d) === undefined) return r;
+  }
+  return madeFrom;
 }
 
 /**
@@ -103,9 +131,8 @@ export async function processRegistration(reg: Registration, deps: InjectorDeps)
   if (!latest || latestRevision === undefined) {
     return skipped("SOURCE_NOT_FOUND", reg, { message: "the family has no ACTIVE revision" });
   }
-  // CloudTrail leaves out the response of large calls: then the newest revision is the source.
-  const revision = reg.revision ?? (copyOf(latest) === undefined ? latestRevision : undefined);
-  if (revision === undefined) return skipped("ALREADY_INJECTED", reg);
+  // CloudTrail leaves out (or truncates) the response of large calls: then take the newest source.
+  const revision = reg.revision ?? (await newestSource(ecs, reg.family, latest, latestRevision));
   const target: Registration = { ...reg, revision };
 
   let source = latest;
@@ -113,11 +140,7 @@ export async function processRegistration(reg: Registration, deps: InjectorDeps)
     return skipped("SOURCE_INACTIVE", target, { message: "the revision was deregistered" });
   if (latestRevision > revision) {
     const madeFrom = copyOf(latest);
-    if (madeFrom === revision) {
-      return skipped("ALREADY_INJECTED", target, {
-        injectedTaskDefinitionArn: latest.taskDefinition?.taskDefinitionArn,
-      });
-    }
+    if (madeFrom === revision) return alreadyInjected(ecs, target, revision, latest, latestRevision);
     if (madeFrom === undefined || madeFrom > revision) {
       // Injecting an older revision would roll the family back over the newer one.
       return skipped("SUPERSEDED", target, { message: `revision ${latestRevision} is newer` });
@@ -164,64 +187,88 @@ export async function processRegistration(reg: Registration, deps: InjectorDeps)
       return { outcome: "failed", reason: error.reason, message: error.message, ...about(target) };
     throw error;
   }
-  if (registered.revision !== revision + 1) return settleGap(ecs, target, revision, registered);
+  const gap =
+    registered.revision === revision + 1
+      ? ({ kind: "clean" } as const)
+      : await settleGap(ecs, target.family, revision, registered);
+  if (gap.kind === "blocked") {
+    return skipped("SUPERSEDED", target, {
+      message: `a newer revision was registered while injecting; ours (${registered.revision}) was deregistered`,
+    });
+  }
   return {
     outcome: "injected",
     reason: "INJECTED",
-    injectedTaskDefinitionArn: registered.taskDefinitionArn,
+    injectedTaskDefinitionArn: gap.kind === "duplicate" ? gap.of : registered.taskDefinitionArn,
+    ...(gap.kind === "duplicate"
+      ? {
+          message: `revision ${registered.revision} duplicated ${gap.of} (a retried request) and was deregistered`,
+        }
+      : {}),
     ...about(target),
   };
 }
 
-const MAX_BETWEEN = 10;
+/**
+ * The family's newest revision is our copy of this source. When it does not directly follow the
+ * source (a retried event after a gap check that never finished), the gap is settled now: the copy
+ * must not bury anyone else's newer revision.
+ */
+async function alreadyInjected(
+  ecs: ECSClient,
+  target: Registration,
+  revision: number,
+  latest: DescribedTaskDefinition,
+  latestRevision: number,
+): Promise<Outcome> {
+  const copy = {
+    taskDefinitionArn: latest.taskDefinition?.taskDefinitionArn ?? "",
+    revision: latestRevision,
+  };
+  const gap =
+    latestRevision === revision + 1
+      ? ({ kind: "clean" } as const)
+      : await settleGap(ecs, target.family, revision, copy);
+  if (gap.kind === "blocked") {
+    return skipped("SUPERSEDED", target, {
+      message: `our copy (${latestRevision}) buried a newer revision and was deregistered`,
+    });
+  }
+  return skipped("ALREADY_INJECTED", target, {
+    injectedTaskDefinitionArn: gap.kind === "duplicate" ? gap.of : copy.taskDefinitionArn,
+  });
+}
+
+export type Gap = { kind: "clean" } | { kind: "duplicate"; of: string } | { kind: "blocked" };
 
 /**
- * Revisions of a family are numbered in order, so ours usually follows the source directly. When it
- * does not, look at the ACTIVE revisions in between:
+ * Revisions of a family are numbered in order, so our copy usually follows the source directly. When
+ * it does not, look at the ACTIVE revisions in between:
  * - our copy of this same source (a retried request that had in fact succeeded): keep that one;
  * - our copy of an older source: no matter, ours is newer and right;
  * - anyone else's revision (or our copy of a newer source): ours would bury it, so ours goes (that
  *   revision's own event injects it).
+ * The copy is deregistered unless the gap is clean.
  */
-async function settleGap(
+export async function settleGap(
   ecs: ECSClient,
-  reg: Registration,
+  family: string,
   revision: number,
-  registered: Registered,
-): Promise<Outcome> {
-  const between = (await listActiveRevisions(ecs, reg.family)).filter(
-    (r) => r > revision && r < registered.revision,
-  );
+  copy: Registered,
+): Promise<Gap> {
+  const between = (await listActiveRevisions(ecs, family)).filter((r) => r > revision && r < copy.revision);
   let duplicate: string | undefined;
   let blocking = between.length > MAX_BETWEEN;
   for (const r of blocking ? [] : between.sort((a, b) => a - b)) {
-    const d = await describeTaskDefinition(ecs, `${reg.family}:${r}`);
+    const d = await describeTaskDefinition(ecs, `${family}:${r}`);
     if (d?.taskDefinition?.status !== "ACTIVE") continue;
     const madeFrom = copyOf(d);
     if (madeFrom === revision) duplicate ??= d.taskDefinition.taskDefinitionArn;
     else if (madeFrom === undefined || madeFrom > revision) blocking = true;
   }
-  if (!blocking && !duplicate) {
-    return {
-      outcome: "injected",
-      reason: "INJECTED",
-      injectedTaskDefinitionArn: registered.taskDefinitionArn,
-      ...about(reg),
-    };
-  }
-  await deregisterTaskDefinition(ecs, registered.taskDefinitionArn);
-  if (!blocking && duplicate) {
-    return {
-      outcome: "injected",
-      reason: "INJECTED",
-      message: `revision ${registered.revision} duplicated ${duplicate} (a retried request) and was deregistered`,
-      injectedTaskDefinitionArn: duplicate,
-      ...about(reg),
-    };
-  }
-  return skipped("SUPERSEDED", reg, {
-    message: `a newer revision was registered while injecting; ours (${registered.revision}) was deregistered`,
-  });
+  if (!blocking && !duplicate) return { kind: "clean" };
+  await deregisterTaskDefinition(ecs, copy.taskDefinitionArn);
+  return blocking ? { kind: "blocked" } : { kind: "duplicate", of: duplicate ?? "" };
 }
 
 /** One source revision, or (when CloudTrail left out the response) one event. */
@@ -234,6 +281,8 @@ function guardKey(reg: Registration): string {
 export interface Observer {
   outcome(outcome: Outcome): void;
   retry(error: RetryableError, about: Partial<Outcome>): void;
+  /** Records of a batch left untouched for lack of time (reported as batch item failures). */
+  deferred?(count: number): void;
 }
 
 /**

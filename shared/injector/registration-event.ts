@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { partitionOf } from "#shared/aws/clients.ts";
 import { MARKER_TAGS } from "#shared/engine/constants.ts";
 
 const FAMILY = /^[A-Za-z0-9_-]{1,255}$/;
@@ -36,13 +37,16 @@ const RegisterEventSchema = z
           .nullable(),
         responseElements: z
           .object({
+            // Absent when CloudTrail truncated the response (`omitted: true`): the family's newest then.
             taskDefinition: z
               .object({
-                taskDefinitionArn: z.string().regex(TASK_DEFINITION_ARN),
+                taskDefinitionArn: z.string().regex(TASK_DEFINITION_ARN).optional(),
                 family: z.string().optional(),
                 revision: z.number().int().positive().optional(),
               })
-              .loose(),
+              .loose()
+              .optional()
+              .nullable(),
           })
           .loose()
           .optional()
@@ -101,7 +105,7 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
   const requestMarked = (detail.requestParameters?.tags ?? []).some((t) => t.key === MARKER_TAGS.version);
   const td = detail.responseElements?.taskDefinition;
   let registration: Registration;
-  if (td) {
+  if (td?.taskDefinitionArn) {
     const m = TASK_DEFINITION_ARN.exec(td.taskDefinitionArn);
     if (!m) return { ok: false, reason: "MALFORMED_EVENT", message: "task definition ARN is malformed" };
     const [, partition = "aws", region = "", account = "", family = "", revision = "0"] = m;
@@ -126,7 +130,7 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
     }
     registration = {
       family,
-      partition: "aws",
+      partition: partitionOf(parsed.data.region),
       account: parsed.data.account,
       region: parsed.data.region,
       requestMarked,
