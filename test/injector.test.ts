@@ -14,7 +14,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { RetryableError } from "#shared/aws/errors.ts";
 import { unguarded } from "#shared/aws/idempotency.ts";
 import { MARKER_TAGS } from "#shared/engine/constants.ts";
-import { serialize } from "#shared/engine/inject.ts";
+import { inject, serialize } from "#shared/engine/inject.ts";
 import { type InjectorConfig, loadInjectorConfig } from "#shared/injector/config.ts";
 import {
   handleRegistrationEvent,
@@ -69,6 +69,13 @@ function described(
 }
 
 beforeEach(() => ecsMock.reset());
+
+/** The tags of our copy of `source` as this version makes it with the default options. */
+function currentMarkers(source: number) {
+  const made = inject(described(source), { deployment: baseConfig.options, sourceRevision: source });
+  if (made.outcome !== "injected") throw new Error("the fixture must inject");
+  return (made.definition.tags ?? []).map((t) => ({ key: t.key ?? "", value: t.value ?? "" }));
+}
 
 async function run(event: unknown, d = deps()) {
   const obs = recorder();
@@ -187,12 +194,7 @@ describe("the injector", () => {
   });
 
   it("skips a source whose injected revision already exists (a redelivered event)", async () => {
-    ecsMock.on(DescribeTaskDefinitionCommand).resolves(
-      described(8, [
-        { key: "dns-cache", value: "enabled" },
-        { key: MARKER_TAGS.sourceRevision, value: "7" },
-      ]),
-    );
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(8, currentMarkers(7)));
     expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
       outcome: "skipped",
       reason: "ALREADY_INJECTED",
@@ -355,11 +357,7 @@ describe("revisions registered concurrently", () => {
     ecsMock
       .on(RegisterTaskDefinitionCommand)
       .resolves({ taskDefinition: { taskDefinitionArn: arn(revision), revision } });
-  const marked = (source: number) => [
-    { key: "dns-cache", value: "enabled" },
-    { key: MARKER_TAGS.version, value: "0.1.0" },
-    { key: MARKER_TAGS.sourceRevision, value: String(source) },
-  ];
+  const marked = (source: number) => currentMarkers(source);
 
   it("keeps its revision when what lies in between is deregistered or its own copy of an older source", async () => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));

@@ -1,20 +1,15 @@
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { Target } from "#shared/aws/clients.ts";
-import {
-  type DescribedTaskDefinition,
-  deregisterTaskDefinition,
-  describeTaskDefinition,
-  listActiveRevisions,
-  type Registered,
-  RegistrationRejectedError,
-  registerTaskDefinition,
-} from "#shared/aws/ecs-task-definitions.ts";
+import { describeTaskDefinition } from "#shared/aws/ecs-task-definitions.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
 import type { Guard } from "#shared/aws/idempotency.ts";
-import { MARKER_TAGS } from "#shared/engine/constants.ts";
-import { InvalidInputError } from "#shared/engine/errors.ts";
-import { inject } from "#shared/engine/inject.ts";
-import type { TagMatch } from "#shared/runtime/env.ts";
+import {
+  type CopyKind,
+  type CopyPolicy,
+  type CopyResult,
+  copyOfRevision,
+  newestSource,
+} from "#shared/copies/copies.ts";
 import type { InjectorConfig } from "./config.ts";
 import { parseRegistrationEvent, type Registration } from "./registration-event.ts";
 
@@ -40,16 +35,6 @@ export interface InjectorDeps {
   guard: Guard;
   /** Single-account mode: the only account and region this deployment acts in. */
   home?: Target;
-}
-
-type Tags = DescribedTaskDefinition["tags"];
-
-function hasTag(tags: Tags, match: TagMatch): boolean {
-  return (tags ?? []).some((t) => t.key === match.key && t.value === match.value);
-}
-
-function tagValue(tags: Tags, key: string): string | undefined {
-  return (tags ?? []).find((t) => t.key === key)?.value;
 }
 
 function about(reg: Registration): Pick<Outcome, "family" | "taskDefinitionArn"> {
@@ -84,191 +69,55 @@ export function triage(
 /** How many revisions between a source and its copy are looked at, at most. */
 const MAX_BETWEEN = 10;
 
-/** The source revision a dns-cache revision was made from; undefined for anyone else's revision. */
-function copyOf(d: DescribedTaskDefinition): number | undefined {
-  const text = tagValue(d.tags, MARKER_TAGS.sourceRevision);
-  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
-}
-
 function skipped(reason: string, reg: Registration, extra: Partial<Outcome> = {}): Outcome {
   return { outcome: "skipped", reason, ...about(reg), ...extra };
 }
 
-/**
- * When CloudTrail left the response out, the registered revision is the family's newest *source*: the
- * newest revision may be our copy of an older source awaiting deregistration, with a real source
- * between the two, and that source must not be skipped.
- */
-async function newestSource(
-  ecs: ECSClient,
-  family: string,
-  latest: DescribedTaskDefinition,
-  latestRevision: number,
-): Promise<number> {
-  const madeFrom = copyOf(latest);
-  if (madeFrom === undefined) return latestRevision;
-  if (latestRevision <= madeFrom + 1) return madeFrom;
-  const between = (await listActiveRevisions(ecs, family))
-    .filter((r) => r > madeFrom && r < latestRevision)
-    .sort((a, b) => b - a)
-    .slice(0, MAX_BETWEEN);
-  for (const r of between) {
-    const d = await describeTaskDefinition(ecs, `${family}:${r}`);
-    if (d?.taskDefinition?.status === "ACTIVE" && copyOf(d) === undefined) return r;
-  }
-  return madeFrom;
+const OUTCOME_OF: Record<CopyKind, OutcomeKind> = {
+  made: "injected",
+  found: "skipped",
+  "would-make": "audited",
+  skipped: "skipped",
+  refused: "refused",
+  failed: "failed",
+};
+
+/** The injector's outcome of what became of the source. */
+export function outcomeOf(copy: CopyResult, reg: Registration): Outcome {
+  const target = copy.revision === undefined ? reg : { ...reg, revision: copy.revision };
+  return {
+    outcome: OUTCOME_OF[copy.kind],
+    reason: copy.reason,
+    ...(copy.message ? { message: copy.message } : {}),
+    ...(copy.reasons ? { reasons: copy.reasons } : {}),
+    ...about(target),
+    ...(copy.copyArn ? { injectedTaskDefinitionArn: copy.copyArn } : {}),
+  };
+}
+
+export function copyPolicy(config: InjectorConfig): CopyPolicy {
+  return {
+    scope: config.scope,
+    optIn: config.optIn,
+    optOut: config.optOut,
+    options: config.options,
+    write: config.mode !== "audit",
+  };
 }
 
 /**
- * Describes the family's newest ACTIVE revision: one call usually answers "is the source still the
- * newest?", "was it injected already?" and "what does it hold?". Then injects and registers.
+ * Describes the family's newest ACTIVE revision (when CloudTrail left the response out, the newest
+ * source is the registered revision), then finds or makes its copy through the shared path.
  */
-export async function processRegistration(reg: Registration, deps: InjectorDeps): Promise<Outcome> {
-  const { config } = deps;
+export async function processRegistration(reg: Registration, deps: InjectorDeps): Promise<CopyResult> {
   const ecs = await deps.ecsFor({ account: reg.account, region: reg.region });
   const latest = await describeTaskDefinition(ecs, reg.family);
   const latestRevision = latest?.taskDefinition?.revision;
   if (!latest || latestRevision === undefined) {
-    return skipped("SOURCE_NOT_FOUND", reg, { message: "the family has no ACTIVE revision" });
+    return { kind: "skipped", reason: "SOURCE_NOT_FOUND", message: "the family has no ACTIVE revision" };
   }
-  // CloudTrail leaves out (or truncates) the response of large calls: then take the newest source.
   const revision = reg.revision ?? (await newestSource(ecs, reg.family, latest, latestRevision));
-  const target: Registration = { ...reg, revision };
-
-  let source = latest;
-  if (latestRevision < revision)
-    return skipped("SOURCE_INACTIVE", target, { message: "the revision was deregistered" });
-  if (latestRevision > revision) {
-    const madeFrom = copyOf(latest);
-    if (madeFrom === revision) return alreadyInjected(ecs, target, revision, latest, latestRevision);
-    if (madeFrom === undefined || madeFrom > revision) {
-      // Injecting an older revision would roll the family back over the newer one.
-      return skipped("SUPERSEDED", target, { message: `revision ${latestRevision} is newer` });
-    }
-    // The newest is our copy of an older source: this source is newer still, so read it itself.
-    const own = await describeTaskDefinition(ecs, `${reg.family}:${revision}`);
-    if (own?.taskDefinition?.status !== "ACTIVE") {
-      return skipped("SOURCE_INACTIVE", target, { message: "the revision was deregistered" });
-    }
-    source = own;
-  }
-  if (hasTag(source.tags, config.optOut)) return skipped("OPTED_OUT", target);
-  if (!hasTag(source.tags, config.optIn)) return skipped("NOT_OPTED_IN", target);
-  if (tagValue(source.tags, MARKER_TAGS.version) !== undefined) return skipped("ALREADY_INJECTED", target);
-
-  let result: ReturnType<typeof inject>;
-  try {
-    result = inject(
-      { taskDefinition: source.taskDefinition, tags: source.tags },
-      { deployment: config.options, sourceRevision: revision },
-    );
-  } catch (error) {
-    // The engine is pure: trying again would fail the same way, so report instead of retrying.
-    const reason = error instanceof InvalidInputError ? "INVALID_SOURCE" : "ENGINE_ERROR";
-    return { outcome: "failed", reason, message: (error as Error).message, ...about(target) };
-  }
-  if (result.outcome === "refused") {
-    const [first] = result.refusals;
-    return {
-      outcome: "refused",
-      reason: first?.reason ?? "REFUSED",
-      reasons: result.refusals.map((r) => r.reason),
-      message: result.refusals.map((r) => `${r.reason}: ${r.message}`).join("; "),
-      ...about(target),
-    };
-  }
-  if (config.mode === "audit") return { outcome: "audited", reason: "WOULD_INJECT", ...about(target) };
-
-  let registered: Registered;
-  try {
-    registered = await registerTaskDefinition(ecs, result.definition);
-  } catch (error) {
-    if (error instanceof RegistrationRejectedError)
-      return { outcome: "failed", reason: error.reason, message: error.message, ...about(target) };
-    throw error;
-  }
-  const gap =
-    registered.revision === revision + 1
-      ? ({ kind: "clean" } as const)
-      : await settleGap(ecs, target.family, revision, registered);
-  if (gap.kind === "blocked") {
-    return skipped("SUPERSEDED", target, {
-      message: `a newer revision was registered while injecting; ours (${registered.revision}) was deregistered`,
-    });
-  }
-  return {
-    outcome: "injected",
-    reason: "INJECTED",
-    injectedTaskDefinitionArn: gap.kind === "duplicate" ? gap.of : registered.taskDefinitionArn,
-    ...(gap.kind === "duplicate"
-      ? {
-          message: `revision ${registered.revision} duplicated ${gap.of} (a retried request) and was deregistered`,
-        }
-      : {}),
-    ...about(target),
-  };
-}
-
-/**
- * The family's newest revision is our copy of this source. When it does not directly follow the
- * source (a retried event after a gap check that never finished), the gap is settled now: the copy
- * must not bury anyone else's newer revision.
- */
-async function alreadyInjected(
-  ecs: ECSClient,
-  target: Registration,
-  revision: number,
-  latest: DescribedTaskDefinition,
-  latestRevision: number,
-): Promise<Outcome> {
-  const copy = {
-    taskDefinitionArn: latest.taskDefinition?.taskDefinitionArn ?? "",
-    revision: latestRevision,
-  };
-  const gap =
-    latestRevision === revision + 1
-      ? ({ kind: "clean" } as const)
-      : await settleGap(ecs, target.family, revision, copy);
-  if (gap.kind === "blocked") {
-    return skipped("SUPERSEDED", target, {
-      message: `our copy (${latestRevision}) buried a newer revision and was deregistered`,
-    });
-  }
-  return skipped("ALREADY_INJECTED", target, {
-    injectedTaskDefinitionArn: gap.kind === "duplicate" ? gap.of : copy.taskDefinitionArn,
-  });
-}
-
-export type Gap = { kind: "clean" } | { kind: "duplicate"; of: string } | { kind: "blocked" };
-
-/**
- * Revisions of a family are numbered in order, so our copy usually follows the source directly. When
- * it does not, look at the ACTIVE revisions in between:
- * - our copy of this same source (a retried request that had in fact succeeded): keep that one;
- * - our copy of an older source: no matter, ours is newer and right;
- * - anyone else's revision (or our copy of a newer source): ours would bury it, so ours goes (that
- *   revision's own event injects it).
- * The copy is deregistered unless the gap is clean.
- */
-export async function settleGap(
-  ecs: ECSClient,
-  family: string,
-  revision: number,
-  copy: Registered,
-): Promise<Gap> {
-  const between = (await listActiveRevisions(ecs, family)).filter((r) => r > revision && r < copy.revision);
-  let duplicate: string | undefined;
-  let blocking = between.length > MAX_BETWEEN;
-  for (const r of blocking ? [] : between.sort((a, b) => a - b)) {
-    const d = await describeTaskDefinition(ecs, `${family}:${r}`);
-    if (d?.taskDefinition?.status !== "ACTIVE") continue;
-    const madeFrom = copyOf(d);
-    if (madeFrom === revision) duplicate ??= d.taskDefinition.taskDefinitionArn;
-    else if (madeFrom === undefined || madeFrom > revision) blocking = true;
-  }
-  if (!blocking && !duplicate) return { kind: "clean" };
-  await deregisterTaskDefinition(ecs, copy.taskDefinitionArn);
-  return blocking ? { kind: "blocked" } : { kind: "duplicate", of: duplicate ?? "" };
+  return copyOfRevision(ecs, { family: reg.family, revision }, copyPolicy(deps.config), { latest });
 }
 
 /** One source revision, or (when CloudTrail left out the response) one event. */
@@ -309,7 +158,10 @@ export async function handleRegistrationEvent(
     return outcome;
   }
   try {
-    const { result, replayed } = await deps.guard.run(guardKey(reg), () => processRegistration(reg, deps));
+    const { result: copy, replayed } = await deps.guard.run(guardKey(reg), () =>
+      processRegistration(reg, deps),
+    );
+    const result = outcomeOf(copy, reg);
     const outcome: Outcome = replayed
       ? { ...result, outcome: "skipped", reason: "DUPLICATE_EVENT", firstOutcome: result.reason }
       : result;
