@@ -45,8 +45,9 @@ export function enforcerObserver(logger: Logger, metrics: Metrics, mode: string)
   return {
     decision(d, inSweep = false) {
       const level = d.outcome === "failed" ? "error" : d.outcome === "refused" || d.alerted ? "warn" : "info";
-      const { message, ...rest } = pick(d, LOGGED_FIELDS);
-      const fields = { ...rest, detail: message, mode };
+      // "message" and "service" are the log line's own keys in Powertools Logger.
+      const { message, service, ...rest } = pick(d, LOGGED_FIELDS);
+      const fields = { ...rest, serviceArn: service, detail: message, mode };
       if (inSweep && d.reason === "CONTROLLER_NOT_ECS") logger.debug(`${d.outcome}: ${d.reason}`, fields);
       else logger[level](`${d.outcome}: ${d.reason}`, fields);
       const key = `${METRIC_OF[d.outcome]}|${d.reason}`;
@@ -74,7 +75,7 @@ export function enforcerObserver(logger: Logger, metrics: Metrics, mode: string)
         outcome: "retry",
         reason: error.reason,
         detail: error.message,
-        service: about.service,
+        serviceArn: about.service,
         mode,
       });
       countWithDimension(metrics, "Retried", "Reason", error.reason);
