@@ -174,7 +174,7 @@ describe("the enforcer on a completed deployment", () => {
     [
       "refused by the engine (bridge mode)",
       "NETWORK_MODE_NOT_AWSVPC",
-      { definition: { networkMode: "bridge", requiresCompatibilities: ["EC2"] } },
+      { definition: { networkMode: "bridge" as const, requiresCompatibilities: ["EC2" as const] } },
     ],
   ])("leaves alone a revision %s (%s)", async (_, reason, options) => {
     const world = await freshWorld();

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientProvider, INJECTOR_SESSION_NAME } from "#shared/aws/clients.ts";
 import { zeroApiCalls } from "#shared/aws/ecs-tasks.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
+import { enforcerObserver } from "#shared/enforcer/observer.ts";
 import { CACHE_CONTAINER } from "#shared/engine/constants.ts";
 import { envNameOf, OPTION_SPECS } from "#shared/engine/options.ts";
 import { METRIC_NAMES, zeroCounts } from "#shared/health/classify.ts";
@@ -1316,7 +1317,15 @@ describe("alarms and dashboard", () => {
     observer.outcome({ outcome, reason: "X" });
   }
   observer.retry(new RetryableError("THROTTLED", "x"), {});
-  healthObserver(quiet, recorder, "dns-cache-health").summary({
+  const enforcerMetrics = enforcerObserver(quiet, recorder, "enforce");
+  for (const outcome of ["converged", "audited", "left", "refused", "failed", "skipped"] as const) {
+    enforcerMetrics.decision({ outcome, reason: "X" });
+  }
+  enforcerMetrics.retry(new RetryableError("THROTTLED", "x"), {});
+  enforcerMetrics.flush();
+  const health = healthObserver(quiet, recorder, "dns-cache-health");
+  health.clusterCounts("prod", { ...zeroCounts(), HEALTHY: 3, DRIFT: 1 }, { zeros: true });
+  health.summary({
     trigger: "sweep",
     counts: zeroCounts(),
     clustersScanned: 1,
@@ -1331,6 +1340,21 @@ describe("alarms and dashboard", () => {
 
   const metricAlarm = (metric: string) =>
     alarms.find((a) => a.MetricName === metric || JSON.stringify(a.Metrics ?? []).includes(`"${metric}"`));
+
+  it("alarm when a cluster's coverage stays below the threshold, on the metric the health sweep publishes", () => {
+    const alarm = metricAlarm("CoverageLowest");
+    expect(published).toContain("CoverageLowest");
+    expect(published).toContain("Coverage");
+    expect(alarm).toMatchObject({
+      ComparisonOperator: "LessThanThreshold",
+      Threshold: "90",
+      EvaluationPeriods: 3,
+    });
+    expect(resolveCentral({ CoverageThreshold: "75" }).resources.CoverageAlarm?.Properties.Threshold).toBe(
+      "75",
+    );
+    expect(resolveCentral({ SweepSchedule: "off" }).resources.CoverageAlarm).toBeUndefined();
+  });
 
   it("alarm on messages in either dead-letter queue", () => {
     for (const dlq of ["InjectorDeadLetterQueue", "HealthDeadLetterQueue"]) {

@@ -2,7 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { countWithDimension, publishCountsWithDimension } from "#shared/runtime/observability.ts";
 import { pick } from "#shared/runtime/pick.ts";
-import { FINDING_FIELDS, type Finding, metricCounts } from "./classify.ts";
+import { coverageOf, FINDING_FIELDS, type Finding, metricCounts } from "./classify.ts";
 import type { HealthObserver, HealthSummary } from "./invocation.ts";
 
 /** Exactly what may be logged of a finding: codes, names and ARNs; never environments or definitions. */
@@ -18,6 +18,8 @@ function loggable(f: Finding): Record<string, unknown> {
  * event's count the sidecars its tasks were found in (non-zero classes only).
  */
 export function healthObserver(logger: Logger, metrics: Metrics, serviceName: string): HealthObserver {
+  // The lowest per-cluster coverage of a sweep: what the coverage alarm watches.
+  let lowestCoverage: number | undefined;
   return {
     finding(f) {
       logger[f.kind === "UNKNOWN" ? "info" : "warn"](`${f.kind}: ${f.code}`, loggable(f));
@@ -30,6 +32,12 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
     },
     clusterCounts(clusterName, counts, { zeros }) {
       publishCountsWithDimension(serviceName, metricCounts(counts, zeros), "ClusterName", clusterName);
+      const coverage = zeros ? coverageOf(counts) : undefined;
+      if (coverage === undefined) return;
+      const single = metrics.singleMetric();
+      single.addDimension("ClusterName", clusterName);
+      single.addMetric("Coverage", MetricUnit.Percent, coverage);
+      lowestCoverage = Math.min(lowestCoverage ?? 100, coverage);
     },
     alertsFailed(failures) {
       const errorCodes: Record<string, number> = {};
@@ -43,6 +51,9 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
         metrics.addMetric(name, MetricUnit.Count, count);
       }
       if (sweep) metrics.addMetric("ClustersScanned", MetricUnit.Count, s.clustersScanned);
+      if (sweep && lowestCoverage !== undefined)
+        metrics.addMetric("CoverageLowest", MetricUnit.Percent, lowestCoverage);
+      lowestCoverage = undefined;
       if (s.alertsSent > 0) metrics.addMetric("AlertsSent", MetricUnit.Count, s.alertsSent);
       if (s.alertsFailed > 0) metrics.addMetric("AlertsFailed", MetricUnit.Count, s.alertsFailed);
       if (s.callsFailed > 0) metrics.addMetric("CallsFailed", MetricUnit.Count, s.callsFailed);
