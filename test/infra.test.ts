@@ -17,7 +17,7 @@ import { clientProvider, INJECTOR_SESSION_NAME } from "#shared/aws/clients.ts";
 import { zeroApiCalls } from "#shared/aws/ecs-tasks.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
 import { enforcerObserver } from "#shared/enforcer/observer.ts";
-import { CACHE_CONTAINER } from "#shared/engine/constants.ts";
+import { CACHE_CONTAINER, MARKER_TAGS } from "#shared/engine/constants.ts";
 import { envNameOf, OPTION_SPECS } from "#shared/engine/options.ts";
 import { METRIC_NAMES, zeroCounts } from "#shared/health/classify.ts";
 import { loadHealthConfig } from "#shared/health/config.ts";
@@ -43,6 +43,7 @@ const ROOT = new URL("../", import.meta.url);
 const INFRA = new URL("infra/", ROOT);
 const central = loadTemplate(new URL("template.yaml", INFRA));
 const member = loadTemplate(new URL("member-account.yaml", INFRA));
+const guard = loadTemplate(new URL("guard-scp.yaml", INFRA));
 
 const CENTRAL: Pseudo = {
   account: "111111111111",
@@ -1297,6 +1298,39 @@ describe("least privilege", () => {
         "TagResourceForwardRule",
         "TaskStateChangeForwardRule",
       ]);
+    });
+  });
+});
+
+describe("the preventive guard (infra/guard-scp.yaml)", () => {
+  it("is off by default", () => {
+    expect(Object.keys(resolveTemplate(guard, {}, CENTRAL).resources)).toEqual([]);
+  });
+
+  it("denies RunTask and StartTask of opted-in task definitions without the dns-cache marker", () => {
+    const r = resolveTemplate(
+      guard,
+      { Guard: "on", TargetIds: "r-ab12", OptInTag: "platform/dns=on" },
+      CENTRAL,
+    );
+    const policy = resource(r, "GuardPolicy").Properties;
+    expect(policy.Type).toBe("SERVICE_CONTROL_POLICY");
+    expect(policy.TargetIds).toEqual(["r-ab12"]);
+    const content = JSON.parse(String(policy.Content)) as JsonObject;
+    expect(content).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DenyUninjectedOptedInTasks",
+          Effect: "Deny",
+          Action: ["ecs:RunTask", "ecs:StartTask"],
+          Resource: "arn:aws:ecs:*:*:task-definition/*",
+          Condition: {
+            StringEquals: { "aws:ResourceTag/platform/dns": "on" },
+            Null: { [`aws:ResourceTag/${MARKER_TAGS.version}`]: "true" },
+          },
+        },
+      ],
     });
   });
 });
