@@ -413,6 +413,17 @@ describe("the enforcer's other inputs", () => {
     expect(ecs.calls.count("RegisterTaskDefinition")).toBe(1);
   });
 
+  it("a sweep moves at most DNS_CACHE_MOVES_PER_CLUSTER services of a cluster; the rest wait (MOVE_DEFERRED)", async () => {
+    const world = await freshWorld({ env: { DNS_CACHE_MOVES_PER_CLUSTER: "3" } });
+    ecs.state.registerTaskDefinition(appDefinition("f"), [OPT_IN]);
+    ecs.state.addCluster("c");
+    for (let s = 0; s < 5; s++)
+      ecs.state.createService({ cluster: "c", serviceName: `s${s}`, taskDefinition: "f:1" });
+    const report = await handleEnforcerEvent(loadEvent("scheduled-sweep.json"), world.deps, world.observer);
+    expect(report.sweep?.byReason).toEqual({ CONVERGED: 3, MOVE_DEFERRED: 2 });
+    expect(ecs.calls.count("UpdateService")).toBe(3);
+  });
+
   it("a sweep judges every service of every cluster, describing each revision once and services in tens", async () => {
     const world = await freshWorld();
     for (let c = 0; c < 3; c++) {

@@ -14,6 +14,8 @@ export interface EnforcerConfig extends CopySettings {
   alertBus: string;
   /** UpdateService calls at once (a shared, throttled budget of the account). */
   updateConcurrency: number;
+  /** Services of one cluster moved in one sweep, at most (one re-read of ten). */
+  movesPerCluster: number;
   /** Clusters described at once in a sweep. */
   clusterConcurrency: number;
   /** Accounts swept at once in organisation mode. */
@@ -32,6 +34,7 @@ export function loadEnforcerConfig(env: Env): EnforcerConfig {
     checkStacks: readEnum(env, "DNS_CACHE_CHECK_STACKS", ["on", "off"] as const, "on") === "on",
     alertBus: env.DNS_CACHE_ALERT_BUS?.trim() || "default",
     updateConcurrency: readInt(env, "DNS_CACHE_UPDATE_CONCURRENCY", 1, 20, 4),
+    movesPerCluster: readInt(env, "DNS_CACHE_MOVES_PER_CLUSTER", 1, 10, 10),
     clusterConcurrency: readInt(env, "DNS_CACHE_CLUSTER_CONCURRENCY", 1, 20, 4),
     accountConcurrency: readInt(env, "DNS_CACHE_ACCOUNT_CONCURRENCY", 1, 20, 4),
     sweep: readSweepPlan(env),

@@ -76,9 +76,8 @@ export async function guardedCopy(
   return scope.memo(`copy:${ref.arn}`, async () => {
     const { result, replayed } = await guard.run(ref.arn, work);
     // E.g. NOT_OPTED_IN, decided when the revision was registered and before it was tagged.
-    const copy = replayed && !result.copyArn ? await work() : result;
-    if (copy.kind === "made") scope.forget(ref.family);
-    return copy;
+    // Within this invocation the copy of this source is memoised: the cached newest need not be re-read.
+    return replayed && !result.copyArn ? await work() : result;
   });
 }
 

@@ -65,11 +65,6 @@ export class Scope {
     return pending;
   }
 
-  /** After a copy was registered, the family's newest is not what was read. */
-  forget(family: string): void {
-    this.definitions.delete(family);
-  }
-
   /** `work` once per key in this invocation (e.g. the copy of one source for all its services). */
   memo<T>(key: string, work: () => Promise<T>): Promise<T> {
     let pending = this.once.get(key) as Promise<T> | undefined;

@@ -74,8 +74,24 @@ export async function decideAll(
     services.map((svc) => limit(() => judge(svc, scope, deps).catch((error: unknown) => failed(error, svc)))),
   );
   const decisions = verdicts.filter((v): v is Decision => !isMove(v));
-  const moves = verdicts.filter(isMove);
-  return [...decisions, ...(await converge(moves, scope, deps, recheckIn(scope, cluster, counter), failed))];
+  // At most one re-read (ten services) of moves per cluster and sweep: a bounded budget of rollouts, the
+  // rest come back at the next sweep (or their next event).
+  const all = verdicts.filter(isMove);
+  const moves = all.slice(0, deps.config.movesPerCluster);
+  const later = all.slice(deps.config.movesPerCluster).map(
+    (m): Decision => ({
+      outcome: "left",
+      reason: "MOVE_DEFERRED",
+      message: `more than ${deps.config.movesPerCluster} services of the cluster to move in one sweep; the next sweep comes back`,
+      ...aboutService(m.svc),
+      copyArn: m.copyArn,
+    }),
+  );
+  return [
+    ...decisions,
+    ...later,
+    ...(await converge(moves, scope, deps, recheckIn(scope, cluster, counter), failed)),
+  ];
 }
 
 function failureOf(scope: Scope, error: unknown, cluster?: string): SweepFailure {

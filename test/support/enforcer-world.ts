@@ -12,6 +12,7 @@ import { type EnforcerConfig, loadEnforcerConfig } from "#shared/enforcer/config
 import type { Decision } from "#shared/enforcer/decide.ts";
 import type { EnforcerDeps, Observer, SweepSummary } from "#shared/enforcer/flow.ts";
 import type { EcsStandin } from "./ecs-standin.ts";
+import { lambdaContext } from "./lambda.ts";
 
 export const OPT_IN: Tag = { key: "dns-cache", value: "enabled" };
 
@@ -76,6 +77,7 @@ export function enforcerWorld(
     dynamo && config.mode === "enforce"
       ? dynamoDbGuard({ tableName: options.dynamo?.tableName ?? "", client: dynamo })
       : unguarded;
+  guard.registerLambdaContext(lambdaContext("dns-cache-enforcer"));
   const memory = dynamo ? dynamoDbMemory(dynamo, options.dynamo?.tableName ?? "") : inMemory();
   const alerts: Alert[] = [];
   const decisions: Decision[] = [];
