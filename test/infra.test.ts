@@ -19,7 +19,7 @@ import { RetryableError } from "#shared/aws/errors.ts";
 import { enforcerObserver } from "#shared/enforcer/observer.ts";
 import { CACHE_CONTAINER, MARKER_TAGS } from "#shared/engine/constants.ts";
 import { envNameOf, OPTION_SPECS } from "#shared/engine/options.ts";
-import { METRIC_NAMES, zeroCounts } from "#shared/health/classify.ts";
+import { METRIC_NAMES, zeroCounts, zeroNodeCacheCounts } from "#shared/health/classify.ts";
 import { loadHealthConfig } from "#shared/health/config.ts";
 import { healthObserver } from "#shared/health/observer.ts";
 import { isScheduledEvent } from "#shared/health/task-state-event.ts";
@@ -1362,6 +1362,7 @@ describe("alarms and dashboard", () => {
   health.summary({
     trigger: "sweep",
     counts: zeroCounts(),
+    nodeCache: zeroNodeCacheCounts(),
     clustersScanned: 1,
     tasksExamined: 0,
     apiCalls: zeroApiCalls(),

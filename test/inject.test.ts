@@ -311,18 +311,18 @@ describe("options", () => {
 });
 
 describe("refusals", () => {
-  it("refuses bridge, host and absent network mode on EC2", () => {
-    expect(reasons(inject(fargateApp({ networkMode: "bridge", requiresCompatibilities: ["EC2"] })))).toEqual([
-      REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
-    ]);
-    expect(reasons(inject(fargateApp({ networkMode: "host", requiresCompatibilities: ["EC2"] })))).toEqual([
-      REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
-    ]);
+  it("refuses host and none, saying why; bridge and an absent mode on EC2 take the node cache path", () => {
+    const host = inject(fargateApp({ networkMode: "host", requiresCompatibilities: ["EC2"] }));
+    expect(reasons(host)).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC]);
+    expect(host.outcome === "refused" && host.refusals[0]?.message).toMatch(/instance's network stack/);
+    const none = inject(fargateApp({ networkMode: "none", requiresCompatibilities: ["EC2"] }));
+    expect(none.outcome === "refused" && none.refusals[0]?.message).toMatch(/no network/);
+    expect(
+      injected(inject(fargateApp({ networkMode: "bridge", requiresCompatibilities: ["EC2"] }))).path,
+    ).toBe("bridge");
     const absent = fargateApp({ requiresCompatibilities: ["EC2"] });
     delete absent.networkMode;
-    const result = inject(absent);
-    expect(reasons(result)).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC]);
-    expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(/bridge \(the default/);
+    expect(injected(inject(absent)).path).toBe("bridge");
   });
 
   it("refuses Windows images on EC2 where runtimePlatform is optional", () => {

@@ -1,13 +1,16 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type ParseError, parse as parseLenient, printParseErrorCode } from "jsonc-parser";
+import { ORIGINAL_LABEL, VPC_RESOLVER } from "#shared/engine/bridge.ts";
 import { CACHE_CONTAINER, INIT_CONTAINER, VOLUME } from "#shared/engine/constants.ts";
 import { InvalidInputError, InvalidOptionError } from "#shared/engine/errors.ts";
 import { type Injected, type InjectResult, inject, serialize } from "#shared/engine/inject.ts";
 import {
+  BRIDGE_OPTION_NAMES,
   DEFAULT_OPTIONS,
   describeOptions,
   OPTION_SPECS,
+  type OptionName,
   parseOptionValues,
   tagKeyOf,
 } from "#shared/engine/options.ts";
@@ -178,6 +181,7 @@ function explain(result: InjectResult, family: string): string {
     : r.wasInjected
       ? "would re-inject (injected by another version or with other options)"
       : "would inject";
+  if (r.path === "bridge") return explainBridge(r, `${family}: ${state}`);
   const mem = r.memory;
   const lines = [
     `${family}: ${state}`,
@@ -203,6 +207,35 @@ function explain(result: InjectResult, family: string): string {
   return lines.join("\n");
 }
 
+/** The bridge path: what changes in each container, and what must run on the cluster for it to work. */
+function explainBridge(r: Injected, heading: string): string {
+  const address = r.options.nodeCacheAddress;
+  const planned = new Map((r.bridge?.containers ?? []).map((c) => [c.name, c.dnsServers]));
+  return [
+    heading,
+    `  bridge mode (EC2): no sidecar; containers ask the node cache daemon on ${address}${r.options.fallback ? `, then the VPC resolver (${VPC_RESOLVER})` : ", with no fallback"}`,
+    ...r.definition.containerDefinitions.map((c) => {
+      const servers = planned.get(c.name);
+      return servers
+        ? `  ~ container ${c.name}: dnsServers ${servers.join(", ")} (what it had is kept in docker label ${ORIGINAL_LABEL})`
+        : `  = container ${c.name}: unchanged (disableNetworking)`;
+    }),
+    "  prerequisite: the node cache daemon on every EC2 instance of the cluster:",
+    `    aws cloudformation deploy --template-file infra/node-cache.yaml --stack-name dns-cache-node-CLUSTER --capabilities CAPABILITY_IAM --parameter-overrides Cluster=CLUSTER NodeCacheAddress=${address}`,
+    "    without it a stopped cache is refused at once, but an instance without the address drops lookups (each waits for the resolver timeout)",
+    ...(r.sourceRevision !== undefined ? [`  source revision: ${r.sourceRevision}`] : []),
+    "  options:",
+    ...describeOptions(r.options)
+      .filter(({ name }) => BRIDGE_OPTION_NAMES.has(name as OptionName))
+      .map(
+        ({ name, value }) =>
+          `    ${name.padEnd(18)} ${value.padEnd(24)} (${r.optionSources[name as keyof typeof r.optionSources]})`,
+      ),
+    ...r.warnings.map((w) => `  warning: ${w}`),
+    "",
+  ].join("\n");
+}
+
 function checkJson(result: InjectResult, family: string): string {
   const body =
     result.outcome === "refused"
@@ -210,7 +243,9 @@ function checkJson(result: InjectResult, family: string): string {
       : {
           family,
           outcome: result.upToDate ? "up-to-date" : "injected",
+          path: result.path,
           wasInjected: result.wasInjected,
+          ...(result.bridge ? { bridge: result.bridge } : {}),
           healthPort: result.healthPort,
           memory: result.memory,
           options: Object.fromEntries(

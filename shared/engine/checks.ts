@@ -21,16 +21,7 @@ export function checkPlatform(definition: TaskDefinitionInput): Refusal[] {
   const compat = definition.requiresCompatibilities ?? [];
   const networkMode = definition.networkMode ?? (compat.includes("FARGATE") ? undefined : "bridge");
   if (networkMode !== "awsvpc") {
-    refusals.push(
-      refusal(
-        REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
-        definition.networkMode === undefined && compat.includes("FARGATE")
-          ? "network mode is not set; Fargate requires awsvpc"
-          : definition.networkMode === undefined
-            ? "network mode is bridge (the default when networkMode is absent); the cache needs awsvpc, where all containers share one network namespace and resolv.conf"
-            : `network mode is ${definition.networkMode}; the cache needs awsvpc, where all containers share one network namespace and resolv.conf`,
-      ),
-    );
+    refusals.push(refusal(REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC, networkModeMessage(definition)));
   }
   const os = definition.runtimePlatform?.operatingSystemFamily;
   if (typeof os === "string" && os.toUpperCase().startsWith("WINDOWS")) {
@@ -61,6 +52,20 @@ export function checkPlatform(definition: TaskDefinitionInput): Refusal[] {
     );
   }
   return refusals;
+}
+
+/** Why a mode other than awsvpc is refused on this path (bridge has its own, see bridge.ts). */
+function networkModeMessage(definition: TaskDefinitionInput): string {
+  switch (definition.networkMode) {
+    case undefined:
+      return "network mode is not set; Fargate requires awsvpc";
+    case "host":
+      return "network mode is host: the containers share the instance's network stack and its /etc/resolv.conf, so their cache is the instance's resolver configuration (point it at the node cache, infra/node-cache.yaml), not the task definition";
+    case "none":
+      return "network mode is none: the task has no network, so there are no lookups to cache";
+    default:
+      return `network mode is ${definition.networkMode}; dns-cache handles awsvpc (a sidecar) and bridge (the node cache)`;
+  }
 }
 
 interface PortRange {
