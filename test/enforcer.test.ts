@@ -172,9 +172,18 @@ describe("the enforcer on a completed deployment", () => {
     ["not opted in", "NOT_OPTED_IN", { tags: [] }],
     ["opted out", "OPTED_OUT", { tags: [{ key: "dns-cache", value: "disabled" }] }],
     [
-      "refused by the engine (bridge mode)",
-      "NETWORK_MODE_NOT_AWSVPC",
-      { definition: { networkMode: "bridge" as const, requiresCompatibilities: ["EC2" as const] } },
+      "refused by the engine (nine containers)",
+      "TOO_MANY_CONTAINERS",
+      {
+        definition: {
+          containerDefinitions: Array.from({ length: 9 }, (_, i) => ({
+            name: `c${i}`,
+            image: "public.ecr.aws/docker/library/busybox:1.37-musl",
+            essential: i === 0,
+            memoryReservation: 16,
+          })),
+        },
+      },
     ],
   ])("leaves alone a revision %s (%s)", async (_, reason, options) => {
     const world = await freshWorld();

@@ -1379,7 +1379,6 @@ describe("alarms and dashboard", () => {
   it("alarm when a cluster's coverage stays below the threshold, on the metric the health sweep publishes", () => {
     const alarm = metricAlarm("CoverageLowest");
     expect(published).toContain("CoverageLowest");
-    expect(published).toContain("Coverage");
     expect(alarm).toMatchObject({
       ComparisonOperator: "LessThanThreshold",
       Threshold: "90",

@@ -37,13 +37,16 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
       logger.warn(`problem: ${reason}`, { outcome: "problem", reason, detail: message, ...about });
     },
     clusterCounts(clusterName, counts, { zeros }) {
-      publishCountsWithDimension(serviceName, metricCounts(counts, zeros), "ClusterName", clusterName);
+      // Coverage: a sweep's snapshot only (an event sees some tasks, not the cluster).
       const coverage = zeros ? coverageOf(counts) : undefined;
-      if (coverage === undefined) return;
-      const single = metrics.singleMetric();
-      single.addDimension("ClusterName", clusterName);
-      single.addMetric("Coverage", MetricUnit.Percent, coverage);
-      lowestCoverage = Math.min(lowestCoverage ?? 100, coverage);
+      if (coverage !== undefined) lowestCoverage = Math.min(lowestCoverage ?? 100, coverage);
+      publishCountsWithDimension(
+        serviceName,
+        metricCounts(counts, zeros),
+        "ClusterName",
+        clusterName,
+        coverage === undefined ? {} : { Coverage: coverage },
+      );
     },
     alertsFailed(failures) {
       const errorCodes: Record<string, number> = {};
