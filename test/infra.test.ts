@@ -270,6 +270,7 @@ const CALLS: Record<"injector" | "health" | "enforcer", Declared[]> = {
     { action: "ecs:ListTasks", when: sweepOn },
     { action: "ecs:DescribeTaskDefinition", when: sweepOn },
     { action: "sts:AssumeRole", when: org },
+    { action: "organizations:ListAccounts", when: (r) => sweepOn(r) && sweepOrganization(r) },
   ],
 };
 /** The calls made with a member account's credentials (through `ecsFor`): what the member role must allow. */
@@ -284,6 +285,8 @@ const MEMBER_CALLS = [
   "ecs:ListServices",
   "ecs:UpdateService",
   "cloudformation:DescribeStacks",
+  // The health function's organisation sweep.
+  "ecs:ListTasks",
 ];
 
 const withImplied = (actions: Iterable<string>): Set<string> =>
