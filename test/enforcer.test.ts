@@ -324,6 +324,17 @@ describe("the enforcer under faults", () => {
     expect(await completed(world, serviceArn)).toMatchObject({ outcome: "left", reason: "SERVICE_GONE" });
   });
 
+  it("reports UpdateService's refusal (InvalidParameterException) as UPDATE_REJECTED, not retried", async () => {
+    const world = await freshWorld();
+    const { serviceArn } = deployPinned(ecs, "prod", "web", "web");
+    ecs.setFaults([fault.next("UpdateService", "error", 1, { errorType: "InvalidParameterException" })]);
+    expect(await completed(world, serviceArn)).toMatchObject({
+      outcome: "failed",
+      reason: "UPDATE_REJECTED",
+    });
+    expect(ecs.calls.count("UpdateService")).toBe(1);
+  });
+
   it("ends a service changed between read and write as SERVICE_CHANGED, without touching it", async () => {
     const world = await freshWorld();
     const { serviceArn } = deployPinned(ecs, "prod", "web", "web");
@@ -403,6 +414,25 @@ describe("the enforcer under faults", () => {
     const report = await handleEnforcerEvent(event, world.deps, world.observer);
     expect(report.decisions).toEqual([expect.objectContaining({ outcome: "skipped", reason })]);
     expect(ecs.calls.count("DescribeServices")).toBe(0);
+  });
+});
+
+describe("the enforcer's configuration", () => {
+  it("defaults to audit and names the variable that is wrong", async () => {
+    const { loadEnforcerConfig } = await import("#shared/enforcer/config.ts");
+    expect(loadEnforcerConfig({})).toMatchObject({
+      mode: "audit",
+      scope: "tag",
+      checkStacks: true,
+      movesPerCluster: 10,
+    });
+    expect(() => loadEnforcerConfig({ DNS_CACHE_MODE: "enforce" })).toThrow(
+      /DNS_CACHE_IDEMPOTENCY_TABLE: is required/,
+    );
+    expect(() => loadEnforcerConfig({ DNS_CACHE_OPT_IN: "some" })).toThrow(
+      /^DNS_CACHE_OPT_IN: expected one of tag, all/,
+    );
+    expect(() => loadEnforcerConfig({ DNS_CACHE_SWEEP_REGIONS: "mars" })).toThrow(/DNS_CACHE_SWEEP_REGIONS/);
   });
 });
 
