@@ -4,7 +4,7 @@
  * do (checked against the SDK calls in the code), and which sample events the rules let through.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,7 @@ import { loadInjectorConfig } from "#shared/injector/config.ts";
 import type { OutcomeKind } from "#shared/injector/flow.ts";
 import { injectorObserver } from "#shared/injector/observer.ts";
 import { METRICS_NAMESPACE } from "#shared/runtime/observability.ts";
+import { buildFunction, functionNames, HANDLER } from "../scripts/build.mjs";
 import {
   isObject,
   type Json,
@@ -172,14 +173,16 @@ function readSources(dir: string): SourceFile[] {
       const text = readFileSync(path, "utf8");
       const imports: string[] = [];
       for (const m of text.matchAll(
-        /^(?:import|export)\s+(type\s+)?[^;]*?from\s+"((?:\.{1,2}|#shared)\/[^"]+)";/gms,
+        // Static value imports, and dynamic import() (a module the build loads only when it is needed).
+        /^(?:import|export)\s+(type\s+)?[^;]*?from\s+"((?:\.{1,2}|#shared)\/[^"]+)";|\bimport\(\s*"((?:\.{1,2}|#shared)\/[^"]+)"\s*\)/gms,
       )) {
-        if (m[1] || !m[2]) continue;
+        const specifier = m[2] ?? m[3];
+        if (m[1] || !specifier) continue;
         // #shared/* is the package's own import map for shared/ (package.json "imports").
         imports.push(
-          m[2].startsWith("#shared/")
-            ? join(fileURLToPath(ROOT), "shared", m[2].slice(8))
-            : join(d.parentPath, m[2]),
+          specifier.startsWith("#shared/")
+            ? join(fileURLToPath(ROOT), "shared", specifier.slice(8))
+            : join(d.parentPath, specifier),
         );
       }
       return { path, text, imports, actions: sdkActions(text, path) };
@@ -493,86 +496,72 @@ describe("functions", () => {
   });
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it("are the injector, the enforcer and the health function", () => {
-    expect(functions.map(([id]) => id).sort()).toEqual([
-      "EnforcerFunction",
-      "HealthFunction",
-      "InjectorFunction",
-    ]);
+  /** functions/<name>/handler.ts of a <Name>Function: the Makefile's build-%Function rule lower-cases the stem. */
+  const sourceName = (id: string) => id.replace(/Function$/, "").toLowerCase();
+
+  it("are every functions/<name>/handler.ts, each as <Name>Function", () => {
+    expect(functions.map(([id]) => sourceName(id)).sort()).toEqual(functionNames());
   });
 
-  it.each(functions)("%s: nodejs24.x on arm64, built with esbuild from its handler's sources", (id, fn) => {
+  it.each(functions)("%s: nodejs24.x on arm64, built by the Makefile with scripts/build.mjs", (id, fn) => {
     const props = { ...globals, ...fn.Properties };
     expect(props.Runtime).toBe("nodejs24.x");
     expect(props.Architectures).toEqual(["arm64"]);
-    expect(fn.Metadata?.BuildMethod).toBe("esbuild");
-    const build = obj(fn.Metadata?.BuildProperties);
+    // sam build runs `make build-<LogicalId>` in (a copy of) CodeUri, the project root.
+    expect(fn.Metadata?.BuildMethod).toBe("makefile");
+    expect(fn.Metadata?.BuildProperties).toBeUndefined();
     const codeUri = new URL(`${String(props.CodeUri).replace(/\/?$/, "/")}`, INFRA);
     expect(codeUri.href, `${id}: CodeUri is the project root`).toBe(ROOT.href);
-    const entries = asList(build.EntryPoints).map(String);
-    expect(entries).toHaveLength(1);
-    const entry = entries[0] as string;
-    expect(existsSync(new URL(entry, codeUri)), `${entry} exists`).toBe(true);
-    // Handler = <module>.<export>: esbuild writes the one entry point at the artifact's root.
-    expect(build.Outbase).toBeUndefined();
-    expect(build.UseNpmCi, `${id}: the build installs devDependencies (esbuild)`).toBe(true);
-    const handler = String(props.Handler);
-    const dot = handler.lastIndexOf(".");
-    expect(`${handler.slice(0, dot)}.ts`).toBe(entry.slice(entry.lastIndexOf("/") + 1));
-    const exported = handler.slice(dot + 1);
-    expect(readFileSync(new URL(entry, codeUri), "utf8")).toMatch(new RegExp(`export const ${exported}\\b`));
-    expect(build.Format).toBe("esm");
-    expect(build.OutExtension).toEqual([".js=.mjs"]);
-  });
-
-  /**
-   * The esbuild command AWS Lambda Builders runs for BuildMethod esbuild: PascalCase properties become
-   * kebab-case flags (lists as --name:item), bundle/platform/outdir are its own, entry points are arguments.
-   */
-  function samEsbuildArgs(build: JsonObject, out: string): string[] {
-    const args: string[] = [];
-    const flags: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(build)) {
-      flags[key.replace(/(?<!^)([A-Z])/g, "_$1").toLowerCase()] = value;
-    }
-    for (const [key, value] of Object.entries(flags)) {
-      if (["bundle", "platform", "outdir", "entry_points", "use_npm_ci"].includes(key)) continue;
-      const flag = key.replaceAll("_", "-");
-      if (value === true) args.push(`--${flag}`);
-      else if (typeof value === "string") args.push(`--${flag}=${value}`);
-      else if (Array.isArray(value)) for (const item of value) args.push(`--${flag}:${String(item)}`);
-    }
-    args.push("--bundle", "--platform=node", `--outdir=${out}`);
-    if (!("target" in flags)) args.push("--target=es2020");
-    if (!("format" in flags)) args.push("--format=cjs");
-    if (!("minify" in flags)) args.push("--minify");
-    return [...asList(flags.entry_points).map(String), ...args];
-  }
-
-  it.each(functions)("%s: the bundle sam build makes has the handler where Lambda looks", async (id, fn) => {
-    const props = { ...globals, ...fn.Properties };
-    const out = join(outdir, id);
-    execFileSync(
-      fileURLToPath(new URL("node_modules/.bin/esbuild", ROOT)),
-      samEsbuildArgs(obj(fn.Metadata?.BuildProperties), out),
-      { cwd: fileURLToPath(ROOT), stdio: "pipe" },
+    expect(readFileSync(new URL("Makefile", codeUri), "utf8")).toMatch(
+      /^build-%Function:\n(?:\t.*\n)*\tnode scripts\/build\.mjs --function .*--outdir "\$\(ARTIFACTS_DIR\)"$/m,
     );
-    const handler = String(props.Handler);
-    const bundle = join(out, `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
-    expect(existsSync(bundle), bundle).toBe(true);
-    expect(existsSync(`${bundle}.map`)).toBe(true);
-    // It loads, with the template's environment, and exports the handler.
-    const env = obj(obj(props.Environment).Variables);
-    const saved = { ...process.env };
-    Object.assign(process.env, env, { AWS_REGION: CENTRAL.region });
-    try {
-      const mod = (await import(bundle)) as Record<string, unknown>;
-      expect(typeof mod[handler.slice(handler.lastIndexOf(".") + 1)]).toBe("function");
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-    }
+    expect(props.Handler).toBe(HANDLER);
+    const entry = new URL(`functions/${sourceName(id)}/handler.ts`, ROOT);
+    expect(readFileSync(entry, "utf8")).toMatch(/^export const handler\b/m);
+    // Source maps would be parsed at every cold start.
+    expect(JSON.stringify(props.Environment ?? {})).not.toContain("enable-source-maps");
   });
+
+  it.each(functions)(
+    "%s: sam build's artifact is byte for byte what npm run bench measures, and has the handler where Lambda looks",
+    async (id, fn) => {
+      const props = { ...globals, ...fn.Properties };
+      const artifact = join(outdir, id, "sam");
+      const measured = join(outdir, id, "bench");
+      execFileSync("make", ["--no-print-directory", `build-${id}`, `ARTIFACTS_DIR=${artifact}`], {
+        cwd: fileURLToPath(ROOT),
+        stdio: "pipe",
+      });
+      // npm run bench builds dist/ with buildAll(), which calls this for each function.
+      await buildFunction(sourceName(id), measured, join(outdir, id, "maps"));
+      const files = (dir: string) => readdirSync(dir, { recursive: true, encoding: "utf8" }).sort();
+      expect(files(artifact)).toEqual(files(measured));
+      expect(
+        files(artifact).filter((f) => f.endsWith(".map")),
+        "no source maps in the artifact",
+      ).toEqual([]);
+      for (const file of files(measured)) {
+        if (!file.endsWith(".mjs")) continue;
+        expect(readFileSync(join(artifact, file)).equals(readFileSync(join(measured, file))), file).toBe(
+          true,
+        );
+      }
+      // It loads, with the template's environment, and exports the handler.
+      const handler = String(props.Handler);
+      const bundle = join(artifact, `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
+      const env = obj(obj(props.Environment).Variables);
+      const saved = { ...process.env };
+      Object.assign(process.env, env, { AWS_REGION: CENTRAL.region });
+      try {
+        const mod = (await import(bundle)) as Record<string, unknown>;
+        expect(typeof mod[handler.slice(handler.lastIndexOf(".") + 1)]).toBe("function");
+      } finally {
+        for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+        Object.assign(process.env, saved);
+      }
+    },
+    60_000,
+  );
 
   it.each(functions)("%s: logs to its own log group, with retention", (id, fn) => {
     const group = fn.Properties.LoggingConfig;
@@ -595,8 +584,8 @@ describe("functions", () => {
       const env = obj(obj(resource(r, id).Properties.Environment).Variables);
       expect(env.POWERTOOLS_SERVICE_NAME).toBe(service);
       expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
-      const entry = asList(obj(resource(r, id).Metadata?.BuildProperties).EntryPoints)[0];
-      expect(readFileSync(new URL(String(entry), ROOT), "utf8")).toContain(`"${service}"`);
+      const entry = `functions/${id.replace(/Function$/, "").toLowerCase()}/handler.ts`;
+      expect(readFileSync(new URL(entry, ROOT), "utf8")).toContain(`"${service}"`);
     }
   });
 

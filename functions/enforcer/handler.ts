@@ -20,7 +20,7 @@ import { ECS_CALL_WORST_CASE_MS, ecsClientConfig } from "#shared/aws/ecs-task-de
 import { zeroApiCalls } from "#shared/aws/ecs-tasks.ts";
 import { dynamoDbMemory } from "#shared/aws/enforcer-memory.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
-import { dynamoDbGuard, unguarded } from "#shared/aws/idempotency.ts";
+import { unguarded } from "#shared/aws/guard.ts";
 import { listActiveAccounts } from "#shared/aws/organizations.ts";
 import { loadEnforcerConfig } from "#shared/enforcer/config.ts";
 import type { Decision } from "#shared/enforcer/decide.ts";
@@ -63,8 +63,8 @@ const deps: EnforcerDeps = {
   ),
   // Audit writes nothing, not even the guard's records.
   guard:
-    dynamo && config.mode === "enforce"
-      ? dynamoDbGuard({ tableName: config.table ?? "", client: dynamo })
+    dynamo && config.table && config.mode === "enforce"
+      ? (await import("./guard.ts")).copyGuard(config.table, dynamo)
       : unguarded,
   ...(dynamo && config.table ? { memory: dynamoDbMemory(dynamo, config.table) } : {}),
   async alert(alert) {

@@ -36,9 +36,11 @@ const deps: HealthDeps = {
 };
 
 async function lambdaHandler(event: unknown, context: Context): Promise<HealthSummary> {
-  const home = homeOf(context);
-  if (orgSweep && home && !deps.sweepTargets) {
-    deps.sweepTargets = () => sweepTargets(plan, home, () => listActiveAccounts(new OrganizationsClient({})));
+  if (orgSweep && !deps.sweepTargets) {
+    const home = homeOf(context);
+    if (home) {
+      deps.sweepTargets = () => sweepTargets(plan, home, () => listActiveAccounts(new OrganizationsClient({})));
+    }
   }
   return handleHealthEvent(event, deps);
 }

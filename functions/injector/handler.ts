@@ -1,13 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { clientProvider } from "#shared/aws/clients.ts";
 import { ECS_CALL_WORST_CASE_MS, ecsClientConfig } from "#shared/aws/ecs-task-definitions.ts";
-import { dynamoDbGuard, unguarded } from "#shared/aws/idempotency.ts";
+import { unguarded } from "#shared/aws/guard.ts";
 import { loadInjectorConfig } from "#shared/injector/config.ts";
 import { handleRegistrationEvent, type InjectorDeps, type Outcome } from "#shared/injector/flow.ts";
 import { injectorObserver, parseSqsBody } from "#shared/injector/observer.ts";
@@ -25,8 +24,9 @@ const deps: InjectorDeps = {
         ecsClientConfig({ ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) }),
       ),
   ),
+  // Audit mode registers nothing: it loads neither DynamoDB nor Powertools Idempotency (see ./guard.ts).
   guard: config.idempotencyTable
-    ? dynamoDbGuard({ tableName: config.idempotencyTable, client: new DynamoDBClient({}) })
+    ? (await import("./guard.ts")).dynamoDbGuardFor(config.idempotencyTable)
     : unguarded,
 };
 const observer = injectorObserver(logger, metrics, config.mode);

@@ -6,24 +6,11 @@ import {
 } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Context } from "aws-lambda";
 import { RetryableError } from "./errors.ts";
+import type { Guard, JsonObject } from "./guard.ts";
 
-type JsonObject = Record<string, unknown>;
-
-/** Runs `work` at most once per key (until the record expires); later calls get the first result. */
-export interface Guard {
-  run<T extends JsonObject>(key: string, work: () => Promise<T>): Promise<{ result: T; replayed: boolean }>;
-  registerLambdaContext(context: Context): void;
-}
-
-/** No guard: audit mode registers nothing, so there is nothing to guard. */
-export const unguarded: Guard = {
-  async run(_key, work) {
-    return { result: await work(), replayed: false };
-  },
-  registerLambdaContext() {},
-};
+// The handler imports this module only in inject mode; tests import `unguarded` from here too.
+export { type Guard, unguarded } from "./guard.ts";
 
 const REPLAYED = "__dnsCacheReplayed";
 

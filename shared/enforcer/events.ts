@@ -1,5 +1,5 @@
-import { z } from "zod";
 import type { TagMatch } from "#shared/runtime/env.ts";
+import * as z from "#shared/runtime/schema.ts";
 
 const SERVICE_ARN =
   /^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):(\d{12}):service\/(?:([A-Za-z0-9_-]{1,255})\/)?([A-Za-z0-9_-]{1,255})$/;
@@ -39,40 +39,33 @@ export function taskDefinitionRefOf(arn: string): TaskDefinitionRef | undefined 
   return { arn, family, revision: Number(revision), partition, account, region };
 }
 
-const DeploymentEvent = z
-  .object({
-    source: z.literal("aws.ecs"),
-    "detail-type": z.literal("ECS Deployment State Change"),
-    resources: z.array(z.string()).min(1),
-    detail: z.object({ eventName: z.string(), deploymentId: z.string().optional() }).loose(),
-  })
-  .loose();
+const DeploymentEvent = z.looseObject({
+  source: z.literal("aws.ecs"),
+  "detail-type": z.literal("ECS Deployment State Change"),
+  resources: z.array(z.string()).check(z.minLength(1)),
+  detail: z.looseObject({ eventName: z.string(), deploymentId: z.optional(z.string()) }),
+});
 
-const ScheduledEvent = z
-  .object({ source: z.literal("aws.events"), "detail-type": z.literal("Scheduled Event") })
-  .loose();
+const ScheduledEvent = z.looseObject({
+  source: z.literal("aws.events"),
+  "detail-type": z.literal("Scheduled Event"),
+});
 
-const TagEvent = z
-  .object({
-    source: z.literal("aws.ecs"),
-    "detail-type": z.literal("AWS API Call via CloudTrail"),
-    id: z.string().optional(),
-    detail: z
-      .object({
-        eventSource: z.literal("ecs.amazonaws.com"),
-        eventName: z.literal("TagResource"),
-        eventID: z.string().optional(),
-        errorCode: z.string().optional(),
-        requestParameters: z
-          .object({
-            resourceArn: z.string(),
-            tags: z.array(z.object({ key: z.string().optional(), value: z.string().optional() }).loose()),
-          })
-          .loose(),
-      })
-      .loose(),
-  })
-  .loose();
+const TagEvent = z.looseObject({
+  source: z.literal("aws.ecs"),
+  "detail-type": z.literal("AWS API Call via CloudTrail"),
+  id: z.optional(z.string()),
+  detail: z.looseObject({
+    eventSource: z.literal("ecs.amazonaws.com"),
+    eventName: z.literal("TagResource"),
+    eventID: z.optional(z.string()),
+    errorCode: z.optional(z.string()),
+    requestParameters: z.looseObject({
+      resourceArn: z.string(),
+      tags: z.array(z.looseObject({ key: z.optional(z.string()), value: z.optional(z.string()) })),
+    }),
+  }),
+});
 
 export type EnforcerEvent =
   | { kind: "deployment-completed"; service: ServiceRef; deploymentId?: string }
@@ -91,9 +84,9 @@ export type ParsedEvent =
   | { ok: true; event: EnforcerEvent }
   | { ok: false; reason: EventReason; message: string };
 
-function issueOf(error: z.ZodError): string {
+function issueOf(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): string {
   const issue = error.issues[0];
-  return issue ? `${issue.path.join(".") || "event"}: ${issue.message}` : "invalid event";
+  return issue ? `${issue.path.map(String).join(".") || "event"}: ${issue.message}` : "invalid event";
 }
 
 function refuse(reason: EventReason, message: string): ParsedEvent {

@@ -2,7 +2,7 @@ import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { Target } from "#shared/aws/clients.ts";
 import { describeTaskDefinition } from "#shared/aws/ecs-task-definitions.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
-import type { Guard } from "#shared/aws/idempotency.ts";
+import type { Guard } from "#shared/aws/guard.ts";
 import {
   type CopyKind,
   type CopyPolicy,

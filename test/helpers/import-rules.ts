@@ -88,6 +88,8 @@ interface Rule {
 const SDK = ["@aws-sdk/", "@smithy/"];
 const POWERTOOLS = ["@aws-lambda-powertools/"];
 const LAMBDA_TYPES = ["aws-lambda"];
+// zod/mini and its English locale only, through shared/runtime/schema.ts: classic "zod" is half a bundle.
+const ZOD = ["zod/mini", "zod/locales"];
 
 export const RULES: Record<string, Rule> = {
   // Pure: no I/O, no SDK, nothing outside the engine. Hashing and IP parsing are computations.
@@ -98,8 +100,8 @@ export const RULES: Record<string, Rule> = {
     builtins: ["node:crypto", "node:net"],
   },
   // What every function shares at run time: settings from the environment, logs and metrics, SQS records,
-  // ARNs, bounded concurrency. No AWS calls.
-  runtime: { layers: [], packages: POWERTOOLS, typePackages: LAMBDA_TYPES, builtins: [] },
+  // ARNs, bounded concurrency, zod for the event parsers. No AWS calls.
+  runtime: { layers: [], packages: [...POWERTOOLS, ...ZOD], typePackages: LAMBDA_TYPES, builtins: [] },
   // Adapters: AWS calls, each taking its client. Never a flow.
   aws: {
     layers: ["engine", "runtime"],
@@ -116,7 +118,7 @@ export const RULES: Record<string, Rule> = {
       flow,
       {
         layers: ["engine", "runtime", "aws", ...(COPYING_FLOWS.includes(flow) ? ["copies"] : [])],
-        packages: ["zod", "@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
+        packages: ["@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
         typePackages: [...SDK, ...POWERTOOLS, ...LAMBDA_TYPES],
         builtins: [],
       } satisfies Rule,
