@@ -492,4 +492,8 @@ if (want("sweep")) {
     await bus.close();
   }
 }
+if (want("enforcer")) {
+  const { benchEnforcer } = await import("./bench-enforcer.ts");
+  await benchEnforcer();
+}
 process.exit(0);

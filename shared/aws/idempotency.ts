@@ -15,6 +15,12 @@ export { type Guard, unguarded } from "./guard.ts";
 const REPLAYED = "__dnsCacheReplayed";
 
 /**
+ * The key prefix of the guard over copies: the injector and the enforcer share it, so one source gets
+ * one copy whichever function gets there first (Powertools would otherwise prefix the function's name).
+ */
+export const COPY_GUARD_PREFIX = "dns-cache.copies";
+
+/**
  * Powertools Idempotency on DynamoDB: a conditional write takes the key before the work starts, so
  * concurrent invocations for one source cannot both register. A failed run deletes its record.
  */
@@ -22,6 +28,7 @@ export function dynamoDbGuard(options: {
   tableName: string;
   client: DynamoDBClient;
   expiresAfterSeconds?: number;
+  keyPrefix?: string;
 }): Guard {
   const pending = new Map<string, () => Promise<JsonObject>>();
   const config = new IdempotencyConfig({
@@ -39,7 +46,7 @@ export function dynamoDbGuard(options: {
       if (!work) throw new Error("guarded work vanished");
       return work();
     },
-    { persistenceStore, config },
+    { persistenceStore, config, keyPrefix: options.keyPrefix ?? COPY_GUARD_PREFIX },
   );
   return {
     async run<T extends JsonObject>(key: string, work: () => Promise<T>) {

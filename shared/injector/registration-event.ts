@@ -1,3 +1,4 @@
+import { partitionOf } from "#shared/aws/clients.ts";
 import { MARKER_TAGS } from "#shared/engine/constants.ts";
 import * as z from "#shared/runtime/schema.ts";
 
@@ -27,11 +28,14 @@ const RegisterEventSchema = z.looseObject({
     requestParameters: maybe(z.looseObject({ family: z.optional(z.string()), tags: TagList })),
     responseElements: maybe(
       z.looseObject({
-        taskDefinition: z.looseObject({
-          taskDefinitionArn: z.string().check(z.regex(TASK_DEFINITION_ARN)),
-          family: z.optional(z.string()),
-          revision: z.optional(z.int().check(z.positive())),
-        }),
+        // Absent when CloudTrail truncated the response (`omitted: true`): the family's newest then.
+        taskDefinition: maybe(
+          z.looseObject({
+            taskDefinitionArn: z.optional(z.string().check(z.regex(TASK_DEFINITION_ARN))),
+            family: z.optional(z.string()),
+            revision: z.optional(z.int().check(z.positive())),
+          }),
+        ),
       }),
     ),
   }),
@@ -86,7 +90,7 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
   const requestMarked = (detail.requestParameters?.tags ?? []).some((t) => t.key === MARKER_TAGS.version);
   const td = detail.responseElements?.taskDefinition;
   let registration: Registration;
-  if (td) {
+  if (td?.taskDefinitionArn) {
     const m = TASK_DEFINITION_ARN.exec(td.taskDefinitionArn);
     if (!m) return { ok: false, reason: "MALFORMED_EVENT", message: "task definition ARN is malformed" };
     const [, partition = "aws", region = "", account = "", family = "", revision = "0"] = m;
@@ -111,7 +115,7 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
     }
     registration = {
       family,
-      partition: "aws",
+      partition: partitionOf(parsed.data.region),
       account: parsed.data.account,
       region: parsed.data.region,
       requestMarked,

@@ -70,7 +70,9 @@ export function layerOf(path: string): string | undefined {
 }
 
 /** Flows: one folder per function's flow under shared/. */
-const FLOWS = ["injector", "health"];
+const FLOWS = ["injector", "health", "enforcer"];
+/** Flows that register copies: they share the one path that makes or finds them (shared/copies). */
+const COPYING_FLOWS = ["injector", "enforcer"];
 
 interface Rule {
   /** Project layers this layer may import (its own always). */
@@ -109,11 +111,13 @@ export const RULES: Record<string, Rule> = {
   },
   // The CLI: the engine and the file system, no AWS at all.
   cli: { layers: ["engine"], packages: ["jsonc-parser"], builtins: ["node:fs/promises", "node:util"] },
+  // "Make or find the injected copy of exactly revision N": engine plus adapters, no logs, no flow.
+  copies: { layers: ["engine", "runtime", "aws"], packages: [], typePackages: SDK, builtins: [] },
   ...Object.fromEntries(
     FLOWS.map((flow) => [
       flow,
       {
-        layers: ["engine", "runtime", "aws"],
+        layers: ["engine", "runtime", "aws", ...(COPYING_FLOWS.includes(flow) ? ["copies"] : [])],
         packages: ["@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
         typePackages: [...SDK, ...POWERTOOLS, ...LAMBDA_TYPES],
         builtins: [],
