@@ -74,24 +74,40 @@ describe("infra/node-cache.yaml", () => {
       expect(cache).toMatchObject({
         Essential: true,
         EntryPoint: ["/coredns"],
-        Command: ["-conf", "/dns-cache-node/Corefile"],
+        Command: ["-conf", `/dns-cache-node/Corefile-${NODE_CACHE_CONTAINERS.indexOf(name) + 1}`],
         RestartPolicy: { Enabled: true },
         DependsOn: [{ ContainerName: "dns-cache-node-setup", Condition: "SUCCESS" }],
       });
     },
   );
 
-  it("health-checks with a DNS query on the cache's address, answered locally (no upstream involved)", () => {
-    const cache = resolved({ NodeCacheAddress: "169.254.53.53" }).container("dns-cache-node-2");
-    const check = cache.HealthCheck as JsonObject;
-    expect(check.Command).toEqual([
-      "CMD",
-      "/dns-cache-node/busybox",
-      "nslookup",
-      "-type=a",
-      "ready.dns-cache.probe",
-      "169.254.53.53",
-    ]);
+  it.each(NODE_CACHE_CONTAINERS)(
+    "health-checks replica %s with a DNS query to its own probe port, answered locally (no upstream involved)",
+    (name) => {
+      // Both replicas share the address (SO_REUSEPORT): a query of the address may reach either of them.
+      const replica = NODE_CACHE_CONTAINERS.indexOf(name) + 1;
+      const check = resolved({ NodeCacheAddress: "169.254.53.53" }).container(name).HealthCheck as JsonObject;
+      expect(check.Command).toEqual([
+        "CMD",
+        "/dns-cache-node/busybox",
+        "nslookup",
+        "-type=a",
+        "-timeout=2",
+        "ready.dns-cache.probe",
+        `127.0.0.1:${18152 + replica}`,
+      ]);
+    },
+  );
+
+  it("gives each replica's health check its own probe port", () => {
+    const ports = NODE_CACHE_CONTAINERS.map((name) =>
+      ((resolved().container(name).HealthCheck as JsonObject).Command as string[]).at(-1),
+    );
+    expect(new Set(ports).size).toBe(NODE_CACHE_CONTAINERS.length);
+  });
+
+  it("health-checks within ECS's limits", () => {
+    const check = resolved().container("dns-cache-node-2").HealthCheck as JsonObject;
     // ECS's limits: interval 5-300 s, retries 1-10, timeout 2-60 s.
     expect(Number(check.Interval)).toBeGreaterThanOrEqual(5);
     expect(Number(check.Retries)).toBeGreaterThanOrEqual(1);
@@ -194,12 +210,19 @@ esac
     const calls = readFileSync(join(state, "calls"), "utf8");
     expect(calls.match(/link add dns-cache0 type dummy/g)).toHaveLength(1);
     expect(calls.match(/addr add 169\.254\.20\.10\/32 dev dns-cache0/g)).toHaveLength(1);
-    const corefile = readFileSync(join(volume, "Corefile"), "utf8");
-    expect(corefile.match(/^\s*bind 169\.254\.20\.10$/gm)).toHaveLength(2);
-    expect(corefile).toMatch(/^\s*forward \. 10\.0\.0\.2 10\.0\.1\.2 \{$/m);
-    expect(corefile).toMatch(/^\s*127\.0\.0\.1 ready\.dns-cache\.probe$/m);
-    expect(corefile).toMatch(/^\s*serve_stale 1h immediate$/m);
-    expect(corefile).not.toContain("${");
+    for (const replica of [1, 2]) {
+      const corefile = readFileSync(join(volume, `Corefile-${replica}`), "utf8");
+      expect(corefile.match(/^\s*bind 169\.254\.20\.10$/gm)).toHaveLength(1);
+      // The replica's own probe server: the only way to reach one replica of two sharing the address.
+      expect(corefile).toMatch(new RegExp(`^dns-cache\\.probe\\.:${18152 + replica} \\{$`, "m"));
+      expect(corefile).toMatch(/^\s*bind 127\.0\.0\.1$/m);
+      expect(corefile).toMatch(/^\s*forward \. 10\.0\.0\.2 10\.0\.1\.2 \{$/m);
+      expect(corefile).toMatch(/^\s*127\.0\.0\.1 ready\.dns-cache\.probe$/m);
+      // As the sidecar: expired answers only when the upstream fails to answer.
+      expect(corefile).toMatch(/^\s*serve_stale 1h verify$/m);
+      expect(corefile).not.toContain("${");
+      expect(corefile).not.toContain("$probe_port");
+    }
     expect(readFileSync(join(volume, "busybox")).length).toBeGreaterThan(100_000);
     // Destination unreachable (type 3, bit 8) no longer rate-limited per peer; the overall limits raised.
     expect(readFileSync(join(proc, "icmp_ratemask"), "utf8").trim()).toBe("6160");
@@ -219,6 +242,6 @@ esac
     );
     const result = exec();
     expect(result.status).not.toBe(0);
-    expect(() => readFileSync(join(volume, "Corefile"))).toThrow();
+    expect(() => readFileSync(join(volume, "Corefile-1"))).toThrow();
   });
 });
