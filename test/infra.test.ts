@@ -1299,6 +1299,15 @@ describe("the preventive guard (infra/guard-scp.yaml)", () => {
     expect(Object.keys(resolveTemplate(guard, {}, CENTRAL).resources)).toEqual([]);
   });
 
+  it("refuses Guard=on without targets before creating anything (a policy attached to nothing guards nothing)", () => {
+    expect(() => resolveTemplate(guard, { Guard: "on" }, CENTRAL)).toThrow(
+      /TargetsWhenOn: Guard=on needs TargetIds/,
+    );
+    expect(() =>
+      resolveTemplate(guard, { Guard: "on", TargetIds: "ou-ab12-34567890" }, CENTRAL),
+    ).not.toThrow();
+  });
+
   it("denies RunTask and StartTask of opted-in task definitions without the dns-cache marker", () => {
     const r = resolveTemplate(
       guard,

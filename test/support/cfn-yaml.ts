@@ -327,6 +327,15 @@ export function resolveTemplate(
   }
 
   for (const name of Object.keys(conditionSpecs)) condition(name);
+  // Rules: CloudFormation refuses the parameters before it creates anything when an assertion fails.
+  for (const [name, rule] of Object.entries(isObject(template.Rules) ? template.Rules : {})) {
+    if (!isObject(rule)) continue;
+    if (rule.RuleCondition !== undefined && evaluate(rule.RuleCondition) !== true) continue;
+    for (const assertion of Array.isArray(rule.Assertions) ? rule.Assertions : []) {
+      if (isObject(assertion) && evaluate(assertion.Assert as Json) !== true)
+        throw new Error(`rule ${name}: ${String(assertion.AssertDescription ?? "assertion failed")}`);
+    }
+  }
 
   const resources: Record<string, Resource> = {};
   for (const [id, spec] of Object.entries(resourcesIn)) {
