@@ -471,6 +471,20 @@ describe("revisions registered concurrently", () => {
     expect(tags).toContainEqual({ key: MARKER_TAGS.sourceRevision, value: "7" });
   });
 
+  it("never copies a source that a newer source sits above, when the newest is a copy of an older one", async () => {
+    // 6 → 9 is a copy whose gap check never finished; 8 is someone's newer source, not yet injected.
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app" }).resolves(described(9, marked(6)));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:8" }).resolves(described(8));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:7" }).resolves(described(7));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [9, 8, 7, 6].map(arn) });
+    registers(10);
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "skipped",
+      reason: "SUPERSEDED",
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
   it("still skips a source superseded by a copy of a newer source", async () => {
     ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app" }).resolves(described(9, marked(8)));
     expect(await run(loadEvent("register-tagged.json"))).toMatchObject({

@@ -171,7 +171,13 @@ export async function copyOfRevision(
       // Injecting an older revision would roll the family back over the newer one.
       return skipped("SUPERSEDED", revision, `revision ${latestRevision} is newer`);
     }
-    // The newest is our copy of an older source (or an outdated copy of this one): read the source.
+    // The newest is our copy of an older source (or an outdated copy of this one). Another source may sit
+    // between this revision and that copy (its copy not made yet): then this one is not the newest source,
+    // and a copy of it would, until the gap check removed it, roll family-only references back.
+    if (madeFrom < revision && latestRevision > revision + 1) {
+      const newest = await newestSource(ecs, family, latest, latestRevision);
+      if (newest > revision) return skipped("SUPERSEDED", revision, `revision ${newest} is a newer source`);
+    }
     const own = await describeTaskDefinition(ecs, `${family}:${revision}`);
     if (own?.taskDefinition?.status !== "ACTIVE") {
       return skipped("SOURCE_INACTIVE", revision, "the revision was deregistered");
