@@ -1,0 +1,31 @@
+// Mutation testing (StrykerJS + its vitest runner): `npm run mutation`, then scripts/mutation-report.mjs
+// prints the score per folder and the surviving mutants. See README, "Mutation testing".
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.config.ts", related: true },
+  // Each mutant runs only the tests that reach it.
+  coverageAnalysis: "perTest",
+  mutate: [
+    // The pure engine (init script and Corefile generators included) and every function's flow: any
+    // folder of shared/ but the adapters, the runtime plumbing and the CLI, so a new flow is picked up.
+    "shared/**/*.ts",
+    "!shared/{aws,runtime,cli}/**",
+    // The test helpers that decide what the code may do: the IAM-vs-code reader and the
+    // EventBridge pattern matcher the template checks rely on.
+    "test/helpers/sdk-calls.ts",
+    "test/support/event-pattern.ts",
+  ],
+  // Static mutants (module-level constants) need a fresh module graph per mutant: slow, and rarely telling.
+  ignoreStatic: true,
+  incremental: true,
+  incrementalFile: "reports/stryker-incremental.json",
+  reporters: ["json", "html", "progress"],
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  htmlReporter: { fileName: "reports/mutation/mutation.html" },
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+  concurrency: 2,
+  timeoutMS: 20_000,
+  thresholds: { high: 90, low: 85, break: null },
+};
