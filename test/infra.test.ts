@@ -26,6 +26,7 @@ import { loadInjectorConfig } from "#shared/injector/config.ts";
 import type { OutcomeKind } from "#shared/injector/flow.ts";
 import { injectorObserver } from "#shared/injector/observer.ts";
 import { METRICS_NAMESPACE } from "#shared/runtime/observability.ts";
+import { reachable as reachableFrom, readSources, type SourceFile, sdkActions } from "./helpers/sdk-calls.ts";
 import {
   isObject,
   type Json,
@@ -114,84 +115,15 @@ const obj = (value: unknown): JsonObject => {
 
 // ------------------------------------------------------------------ the code's AWS calls
 
-const IAM_PREFIX: Record<string, string> = {
-  "client-ecs": "ecs",
-  "client-sts": "sts",
-  "client-eventbridge": "events",
-  "client-dynamodb": "dynamodb",
-};
-
-interface SourceFile {
-  path: string;
-  text: string;
-  /** Relative imports that bring in values (type-only imports excluded). */
-  imports: string[];
-  /** IAM actions of the SDK commands this file sends (`new XCommand(`, `paginateX(`). */
-  actions: string[];
-}
-
-function sdkActions(text: string, where: string): string[] {
-  const packageOf = new Map<string, string>();
-  for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+"@aws-sdk\/([\w-]+)"/g)) {
-    for (const name of (m[1] ?? "").split(",")) {
-      const clean = name
-        .replace(/\btype\b/, "")
-        .trim()
-        .split(/\s+as\s+/)[0];
-      if (clean) packageOf.set(clean, m[2] ?? "");
-    }
-  }
-  const actions: string[] = [];
-  for (const m of text.matchAll(/new\s+(\w+)Command\s*\(|\bpaginate(\w+)\s*\(/g)) {
-    const operation = m[1] ?? m[2] ?? "";
-    const pkg = packageOf.get(m[1] ? `${operation}Command` : `paginate${operation}`);
-    if (!pkg) throw new Error(`${where}: ${operation} is not imported from an @aws-sdk package`);
-    const prefix = IAM_PREFIX[pkg];
-    if (!prefix) throw new Error(`${where}: no IAM prefix known for @aws-sdk/${pkg}: add it to IAM_PREFIX`);
-    actions.push(`${prefix}:${operation}`);
-  }
-  return actions;
-}
-
-function readSources(dir: string): SourceFile[] {
-  const base = fileURLToPath(new URL(dir, ROOT));
-  return readdirSync(base, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile() && d.name.endsWith(".ts"))
-    .map((d) => {
-      const path = join(d.parentPath, d.name);
-      const text = readFileSync(path, "utf8");
-      const imports: string[] = [];
-      for (const m of text.matchAll(
-        /^(?:import|export)\s+(type\s+)?[^;]*?from\s+"((?:\.{1,2}|#shared)\/[^"]+)";/gms,
-      )) {
-        if (m[1] || !m[2]) continue;
-        // #shared/* is the package's own import map for shared/ (package.json "imports").
-        imports.push(
-          m[2].startsWith("#shared/")
-            ? join(fileURLToPath(ROOT), "shared", m[2].slice(8))
-            : join(d.parentPath, m[2]),
-        );
-      }
-      return { path, text, imports, actions: sdkActions(text, path) };
-    });
-}
-
-const sources = [...readSources("functions/"), ...readSources("shared/")];
-const sourceByPath = new Map(sources.map((s) => [s.path, s]));
+// Read from each file's syntax tree (test/helpers/sdk-calls.ts): every import form, every `new XCommand(`.
+const sources = [
+  ...readSources(fileURLToPath(ROOT), fileURLToPath(new URL("functions/", ROOT))),
+  ...readSources(fileURLToPath(ROOT), fileURLToPath(new URL("shared/", ROOT))),
+];
 
 /** Every file a handler loads (through value imports). */
-function reachable(entry: string): SourceFile[] {
-  const seen = new Map<string, SourceFile>();
-  const visit = (path: string) => {
-    if (seen.has(path)) return;
-    const file = sourceByPath.get(path);
-    if (!file) throw new Error(`import of ${path}: not a source file under functions/ or shared/`);
-    seen.set(path, file);
-    for (const next of file.imports) visit(next);
-  };
-  visit(fileURLToPath(new URL(entry, ROOT)));
-  return [...seen.values()];
-}
+const reachable = (entry: string): SourceFile[] =>
+  reachableFrom(sources, fileURLToPath(new URL(entry, ROOT)));
 
 // Powertools Idempotency's DynamoDB layer sends its own commands, which our code never names: read them from
 // the library (whichever version is installed), so a new call there shows up here as well.
@@ -201,9 +133,10 @@ const POWERTOOLS_DYNAMODB_LAYER = fileURLToPath(
     ROOT,
   ),
 );
-const powertoolsActions = [
-  ...readFileSync(POWERTOOLS_DYNAMODB_LAYER, "utf8").matchAll(/new (\w+)Command\(/g),
-].map((m) => `dynamodb:${m[1]}`);
+const powertoolsActions = sdkActions(
+  POWERTOOLS_DYNAMODB_LAYER,
+  readFileSync(POWERTOOLS_DYNAMODB_LAYER, "utf8"),
+);
 
 /** What a RegisterTaskDefinition call is also authorised for (Service Authorization Reference, Amazon ECS). */
 const IMPLIED: Record<string, string[]> = {
