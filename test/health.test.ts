@@ -1169,7 +1169,7 @@ describe("the limiter", () => {
     let active = 0;
     let max = 0;
     const order: number[] = [];
-    await Promise.all(
+    const results = await Promise.allSettled(
       Array.from({ length: 7 }, (_, i) =>
         limit(async () => {
           active += 1;
@@ -1178,11 +1178,37 @@ describe("the limiter", () => {
           await new Promise((r) => setTimeout(r, 1));
           active -= 1;
           if (i === 3) throw new Error("three");
-        }).catch(() => undefined),
+          return i * 10;
+        }),
       ),
     );
     expect(max).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // Each caller gets its own task's result, and a failure is passed on, never swallowed.
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message))).toEqual([
+      0,
+      10,
+      20,
+      "three",
+      40,
+      50,
+      60,
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+    ]);
+  });
+
+  it("goes on after a failure and frees its slot", async () => {
+    const limit = limiter(1);
+    await expect(limit(() => Promise.reject(new Error("first")))).rejects.toThrow("first");
+    await expect(limit(async () => "second")).resolves.toBe("second");
   });
 });
 
