@@ -176,7 +176,7 @@ describe("help", () => {
     },
   );
 
-  it.each(["inject", "explain"])(
+  it.each(["inject", "check"])(
     "%s --help documents every option flag: help, default and tag",
     async (command) => {
       const r = await run([command, "--help"]);
