@@ -339,9 +339,44 @@ describe("templates", () => {
     expect(JSON.stringify(member)).not.toMatch(/Fn::Transform|AWS::Include/);
   });
 
-  it.each(COMBOS)("resolves for %s", (_, params) => {
-    const r = resolveCentral(params);
-    expect(Object.keys(r.resources).length).toBeGreaterThan(10);
+  it.each(COMBOS)(
+    "resolves for %s: the resources its conditions select, every intrinsic evaluated",
+    (_, params) => {
+      const r = resolveCentral(params);
+      const declared = Object.entries(obj(central.Resources)).map(
+        ([id, res]) => [id, obj(res).Condition] as const,
+      );
+      const selected = declared.filter(([, c]) => c === undefined || r.conditions[String(c)] === true);
+      expect(Object.keys(r.resources).sort()).toEqual(selected.map(([id]) => id).sort());
+      const leftovers: string[] = [];
+      const walk = (value: unknown, path: string): void => {
+        if (Array.isArray(value)) {
+          for (const [i, v] of value.entries()) walk(v, `${path}[${i}]`);
+        } else if (isObject(value)) {
+          for (const [k, v] of Object.entries(value)) {
+            if (k === "Ref" || k.startsWith("Fn::")) leftovers.push(`${path}.${k}`);
+            walk(v, `${path}.${k}`);
+          }
+        }
+      };
+      for (const [id, res] of Object.entries(r.resources)) walk(res.Properties, id);
+      walk(r.outputs, "Outputs");
+      expect(leftovers).toEqual([]);
+      for (const [id, res] of Object.entries(r.resources)) {
+        for (const dep of asList((res as { DependsOn?: unknown }).DependsOn)) {
+          expect(r.resources, `${id} depends on ${String(dep)}`).toHaveProperty(String(dep));
+        }
+      }
+    },
+  );
+
+  it("switches resources on and off with its parameters", () => {
+    const ids = (params: Params) => new Set(Object.keys(resolveCentral(params).resources));
+    const single = ids(SINGLE);
+    const org = ids(ORG);
+    const noSweep = ids({ SweepSchedule: "off" });
+    expect([...org].filter((id) => !single.has(id)).length).toBeGreaterThan(0);
+    expect([...single].filter((id) => !noSweep.has(id)).length).toBeGreaterThan(0);
   });
 
   it("exposes function names, queue URLs, the roles and (organisation mode) the central bus ARN", () => {
