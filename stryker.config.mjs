@@ -3,7 +3,10 @@
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
   testRunner: "vitest",
-  vitest: { configFile: "vitest.config.ts", related: true },
+  // related: false: the tests that reach a mutant are known from per-test coverage, including those that
+  // load the Lambda bundles (built from the instrumented sources in Stryker's sandbox), which vitest's
+  // module graph would not relate to the mutated file.
+  vitest: { configFile: "vitest.mutation.config.ts", related: false },
   // Each mutant runs only the tests that reach it.
   coverageAnalysis: "perTest",
   mutate: [
@@ -26,6 +29,8 @@ export default {
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
   concurrency: 2,
-  timeoutMS: 20_000,
+  // Generous: the machine is shared; a timed-out mutant counts as detected, so avoid false ones.
+  timeoutMS: 30_000,
+  timeoutFactor: 2,
   thresholds: { high: 90, low: 85, break: null },
 };
