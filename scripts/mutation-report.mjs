@@ -6,9 +6,8 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 const REPORT = process.argv[2] ?? "reports/mutation/mutation.json";
-const EXPLAINED = "test/mutation-survivors.json";
+const EXPLAINED = process.argv[3] ?? "test/mutation-survivors.json";
 const TARGET = 85;
-const DETECTED = new Set(["Killed", "Timeout"]);
 const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 
 const report = JSON.parse(readFileSync(REPORT, "utf8"));
