@@ -4,6 +4,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
 import { type Injected, inject, serialize } from "#shared/engine/inject.ts";
+import { strip } from "#shared/engine/strip.ts";
+import { normalize } from "#shared/engine/task-definition.ts";
+import { bridgeProblems, isBridgeInput, stripBridgeInput } from "./helpers/bridge-invariants.ts";
 import {
   CACHE_NAME,
   containersOf,
@@ -14,6 +17,7 @@ import {
   isObject,
   type JsonObject,
   requestBytes,
+  structuralProblems,
   tagsOf,
 } from "./helpers/invariants.ts";
 
@@ -25,9 +29,10 @@ const files = readdirSync(CORPUS)
 /** The reason code every refuse-* file must be refused with (and the only one). */
 const EXPECTED_REFUSALS: Record<string, string> = {
   "refuse-49-tags.json": REFUSAL_REASONS.TOO_MANY_TAGS,
-  "refuse-bridge-ec2-explicit.json": REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
-  "refuse-bridge-ec2-no-network-mode.json": REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
+  "refuse-bridge-ecs-anywhere.json": REFUSAL_REASONS.BRIDGE_NOT_EC2,
+  "refuse-bridge-loopback-dns-server.json": REFUSAL_REASONS.DNS_SERVERS_LOOPBACK,
   "refuse-host-mode.json": REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
+  "refuse-none-mode.json": REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
   "refuse-invalid-option-tag.json": REFUSAL_REASONS.INVALID_OPTION,
   "refuse-memory-exhausted.json": REFUSAL_REASONS.INSUFFICIENT_MEMORY,
   "refuse-name-conflict-dns-cache.json": REFUSAL_REASONS.NAME_CONFLICT,
@@ -40,7 +45,10 @@ const EXPECTED_REFUSALS: Record<string, string> = {
 };
 
 /** Inputs that were injected before: the invariants are checked against the input minus that injection. */
-const REINJECTED = new Set(["ok-reinject-older-injector-version.json"]);
+const REINJECTED = new Set([
+  "ok-reinject-older-injector-version.json",
+  "ok-bridge-reinjected-older-version.json",
+]);
 
 const KNOWN_REASONS = new Set<string>(Object.values(REFUSAL_REASONS));
 
@@ -86,12 +94,17 @@ describe("corpus", () => {
 
 describe.each(files.filter((f) => f.startsWith("ok-")))("%s", (file) => {
   const input = load(file);
-  const base = expectedBase(input, { stripInjection: REINJECTED.has(file) });
+  const sidecarBase = expectedBase(input, { stripInjection: REINJECTED.has(file) });
+  const base =
+    REINJECTED.has(file) && isBridgeInput(sidecarBase) ? stripBridgeInput(sidecarBase) : sidecarBase;
 
   it("is injected, keeping every original field and adding only the cache", () => {
     const result = injected(file);
     const output = result.definition as unknown as JsonObject;
-    expect(injectedProblems(base, output)).toEqual([]);
+    if (isBridgeInput(base)) {
+      expect(result.path).toBe("bridge");
+      expect(bridgeProblems(base, output)).toEqual([]);
+    } else expect(injectedProblems(base, output)).toEqual([]);
   });
 
   it("is idempotent: injecting the output gives the same bytes", () => {
@@ -108,6 +121,7 @@ describe.each(files.filter((f) => f.startsWith("ok-")))("%s", (file) => {
     const output = injected(file).definition as unknown as JsonObject;
     expect(requestBytes(output)).toBeLessThanOrEqual(ECS_MAX_DEFINITION_BYTES);
     expect(containersOf(output).length).toBeLessThanOrEqual(10);
+    expect(structuralProblems(output)).toEqual([]);
     expect(tagsOf(output).length).toBeLessThanOrEqual(50);
   });
 
@@ -214,5 +228,43 @@ describe("specific corpus expectations", () => {
     for (const c of containersOf(output).filter((c) => c.name === CACHE_NAME || c.name === INIT_NAME)) {
       expect((c.logConfiguration as JsonObject | undefined)?.logDriver).toBe("awslogs");
     }
+  });
+});
+
+describe("bridge corpus expectations", () => {
+  const bridgeFiles = files.filter((f) => f.startsWith("ok-bridge-"));
+
+  it("has several real-world-like bridge definitions", () => {
+    expect(bridgeFiles.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(bridgeFiles)("%s: stripping the injection gives back the input exactly", (file) => {
+    // The input minus any earlier injection (none for most files): what the user registered.
+    const original = strip(normalize(load(file)).definition).definition;
+    const stripped = strip(injected(file).definition);
+    expect(stripped.wasInjected).toBe(true);
+    expect(stripped.refusals).toEqual([]);
+    expect(serialize(stripped.definition)).toBe(serialize(original));
+  });
+
+  it("ok-bridge-described-custom-dns: own servers kept after the cache, a network-less container untouched", () => {
+    const result = injected("ok-bridge-described-custom-dns.json");
+    const [billing, statsd, compactor] = containersOf(result.definition as unknown as JsonObject);
+    expect(billing?.dnsServers).toEqual(["169.254.20.10", "169.254.169.253", "10.40.0.10"]);
+    expect(billing?.dnsSearchDomains).toEqual(["corp.example.internal"]);
+    expect(billing?.links).toEqual(["statsd:metrics"]);
+    expect(statsd?.dnsServers).toEqual(["169.254.20.10", "169.254.169.253"]);
+    expect(compactor?.dnsServers).toBeUndefined();
+    expect(compactor?.dockerLabels).toBeUndefined();
+    expect(result.warnings.some((w) => w.includes("10.40.0.10") && w.includes("NXDOMAIN"))).toBe(true);
+    expect(result.sourceRevision).toBe(231);
+  });
+
+  it("ok-bridge-reinjected-older-version: an older bridge injection is replaced, not stacked", () => {
+    const result = injected("ok-bridge-reinjected-older-version.json");
+    expect(result.wasInjected).toBe(true);
+    expect(result.upToDate).toBe(false);
+    const [app] = containersOf(result.definition as unknown as JsonObject);
+    expect(app?.dnsServers).toEqual(["169.254.20.10", "169.254.169.253", "10.0.0.2"]);
   });
 });

@@ -10,6 +10,7 @@ import {
   ListTasksCommand,
   ServerException,
   type Task,
+  type TaskDefinition,
 } from "@aws-sdk/client-ecs";
 import {
   EventBridgeClient,
@@ -18,6 +19,7 @@ import {
   type PutEventsResultEntry,
 } from "@aws-sdk/client-eventbridge";
 import { mockClient } from "aws-sdk-client-mock";
+import { inject } from "#shared/engine/inject.ts";
 import "aws-sdk-client-mock-vitest/extend";
 import type { Context, SQSEvent } from "aws-lambda";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -464,7 +466,7 @@ describe("ordering the events of one invocation", () => {
 
 describe("drift", () => {
   const optIn = { key: "dns-cache", value: "enabled" };
-  const td = (names: string[], networkMode: "awsvpc" | "bridge" = "awsvpc") => ({
+  const td = (names: string[], networkMode: "awsvpc" | "bridge" | "host" = "awsvpc") => ({
     family: "app",
     networkMode,
     containerDefinitions: names.map((name) => ({ name, image: "x" })),
@@ -478,7 +480,17 @@ describe("drift", () => {
     );
     expect(driftOf(undefined, [], optIn)).toBe("UNKNOWN_DEFINITION");
     // Refused by the injector (reported when registered), so not drift on every sweep.
-    expect(driftOf(td(["app"], "bridge"), [{ key: "dns-cache", value: "enabled" }], optIn)).toBe("REFUSED");
+    expect(driftOf(td(["app"], "host"), [{ key: "dns-cache", value: "enabled" }], optIn)).toBe("REFUSED");
+  });
+
+  it("bridge: an injected revision running is fine; the source revision running is drift", () => {
+    const enabled = [{ key: "dns-cache", value: "enabled" }];
+    expect(driftOf(td(["app"], "bridge"), enabled, optIn)).toBe("DRIFT");
+    const result = inject({ ...td(["app"], "bridge"), tags: enabled });
+    if (result.outcome !== "injected") throw new Error("refused");
+    expect(driftOf(result.definition as TaskDefinition, result.definition.tags, optIn)).toBe(
+      "BRIDGE_INJECTED",
+    );
   });
 });
 
@@ -923,6 +935,91 @@ describe("the sweep", () => {
         .sort(),
     ).toEqual(["DNS Cache Sidecar Stopped", "DNS Cache Sidecar Unhealthy"]);
     expect(summary.alertsSent).toBe(2);
+  });
+
+  it("bridge: injected tasks need their instance's node cache; missing and unhealthy daemons are alerted", async () => {
+    const bridgeSource = tdArn("web", 4);
+    const bridgeInjected = tdArn("web", 5);
+    const daemon = tdArn("dns-cache-node-a", 1);
+    const instance = (n: number) => `arn:aws:ecs:us-east-1:123456789012:container-instance/a/i${n}`;
+    const onInstance = (t: Task, n: number): Task => ({ ...t, containerInstanceArn: instance(n) });
+    const nodeCache = (id: string, n: number, second: Partial<Container>): Task => ({
+      ...onInstance(task(id, { cluster: "a", sidecar: null, taskDefinitionArn: daemon }), n),
+      containers: [
+        { name: "dns-cache-node-setup", lastStatus: "STOPPED", exitCode: 0 },
+        { name: "dns-cache-node", lastStatus: "RUNNING", healthStatus: "HEALTHY" },
+        { name: "dns-cache-node-2", lastStatus: "RUNNING", healthStatus: "HEALTHY", ...second },
+      ],
+    });
+    const injected = inject({
+      family: "web",
+      networkMode: "bridge",
+      requiresCompatibilities: ["EC2"],
+      containerDefinitions: [{ name: "web", image: "x", memory: 128 }],
+      tags: OPTED_IN,
+    });
+    if (injected.outcome !== "injected") throw new Error("refused");
+    fakeEcs({
+      clusters: {
+        a: [
+          // i1: injected bridge task, healthy node cache. i2: injected task, no node cache at all.
+          onInstance(task("w1", { cluster: "a", sidecar: null, taskDefinitionArn: bridgeInjected }), 1),
+          onInstance(task("w2", { cluster: "a", sidecar: null, taskDefinitionArn: bridgeInjected }), 2),
+          // i3: the source revision still runs (drift); its node cache has a replica failing its check.
+          onInstance(task("w3", { cluster: "a", sidecar: null, taskDefinitionArn: bridgeSource }), 3),
+          nodeCache("n1", 1, {}),
+          nodeCache("n3", 3, { healthStatus: "UNHEALTHY" }),
+        ],
+      },
+      taskDefinitions: {
+        [bridgeSource]: {
+          taskDefinition: {
+            taskDefinitionArn: bridgeSource,
+            family: "web",
+            networkMode: "bridge",
+            containerDefinitions: [{ name: "web", image: "x", memory: 128 }],
+          },
+          tags: OPTED_IN,
+          $metadata: {},
+        },
+        [bridgeInjected]: {
+          taskDefinition: { ...(injected.definition as TaskDefinition), taskDefinitionArn: bridgeInjected },
+          tags: injected.definition.tags,
+          $metadata: {},
+        },
+      },
+    });
+    const summary = await sweep(deps());
+    expect(summary.counts).toMatchObject({ DRIFT: 1, HEALTHY: 0 });
+    expect(summary.nodeCache).toEqual({
+      HEALTHY: 1,
+      UNHEALTHY: 1,
+      STARTING: 0,
+      STOPPED: 0,
+      UNKNOWN: 0,
+      MISSING: 1,
+    });
+    expect(summary.ignored).toMatchObject({ BRIDGE_INJECTED: 2 });
+    // The daemon's task definition is never read: its tasks are recognised by their containers.
+    expect(ecsMock).not.toHaveReceivedCommandWith(DescribeTaskDefinitionCommand, { taskDefinition: daemon });
+    const byType = Object.fromEntries(sentEntries().map((e) => [e.DetailType, e]));
+    expect(Object.keys(byType).sort()).toEqual([
+      "DNS Cache Drift Detected",
+      "DNS Cache Node Cache Missing",
+      "DNS Cache Node Cache Unhealthy",
+    ]);
+    const missing = byType["DNS Cache Node Cache Missing"];
+    expect(missing?.Resources).toEqual([clusterArn("a"), instance(2), taskArn("a", "w2")]);
+    expect(JSON.parse(missing?.Detail ?? "{}")).toMatchObject({
+      code: "NODE_CACHE_MISSING",
+      containerInstanceArn: instance(2),
+      taskCount: 1,
+    });
+    expect(JSON.parse(byType["DNS Cache Node Cache Unhealthy"]?.Detail ?? "{}")).toMatchObject({
+      code: "NODE_CACHE_UNHEALTHY",
+      containerInstanceArn: instance(3),
+      status: "RUNNING/UNHEALTHY",
+    });
   });
 
   it("finds drift: opted-in revisions without the sidecar, each task definition described once", async () => {

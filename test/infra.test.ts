@@ -18,7 +18,7 @@ import { zeroApiCalls } from "#shared/aws/ecs-tasks.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
 import { CACHE_CONTAINER } from "#shared/engine/constants.ts";
 import { envNameOf, OPTION_SPECS } from "#shared/engine/options.ts";
-import { METRIC_NAMES, zeroCounts } from "#shared/health/classify.ts";
+import { METRIC_NAMES, zeroCounts, zeroNodeCacheCounts } from "#shared/health/classify.ts";
 import { loadHealthConfig } from "#shared/health/config.ts";
 import { healthObserver } from "#shared/health/observer.ts";
 import { isScheduledEvent } from "#shared/health/task-state-event.ts";
@@ -1171,6 +1171,7 @@ describe("alarms and dashboard", () => {
   healthObserver(quiet, recorder, "dns-cache-health").summary({
     trigger: "sweep",
     counts: zeroCounts(),
+    nodeCache: zeroNodeCacheCounts(),
     clustersScanned: 1,
     tasksExamined: 0,
     apiCalls: zeroApiCalls(),

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
 import { type InjectContext, type InjectResult, inject, serialize } from "#shared/engine/inject.ts";
 import type { PartialOptions } from "#shared/engine/options.ts";
+import { bridgeProblems, isBridgeInput } from "./helpers/bridge-invariants.ts";
 import {
   declaredPortSpans,
   expectedBase,
@@ -410,6 +411,7 @@ const partialOptions: fc.Arbitrary<PartialOptions> = fc.record(
     memoryLimit: fc.integer({ min: 16, max: 2048 }),
     resolverTimeout: fc.integer({ min: 1, max: 30 }),
     resolverAttempts: fc.integer({ min: 1, max: 5 }),
+    nodeCacheAddress: fc.constantFrom("169.254.20.10", "169.254.53.53", "169.254.1.1"),
   },
   { requiredKeys: [] },
 );
@@ -434,7 +436,13 @@ function expectedRefusals(generated: Generated): string[] {
   const memoryReservation = Number(tagOption("memory") ?? 32);
   const containers = (base.containerDefinitions ?? []) as JsonObject[];
   const reasons = new Set<string>();
+  const markers = typeof body.revision === "number" ? 3 : 2;
 
+  // Bridge (explicit, or unset off Fargate): the node cache path adds no container, port or memory.
+  if (isBridgeInput(base)) {
+    if (tags.length + markers > 50) reasons.add(REFUSAL_REASONS.TOO_MANY_TAGS);
+    return [...reasons];
+  }
   if (base.networkMode !== "awsvpc") reasons.add(REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC);
   const os = (base.runtimePlatform as JsonObject | undefined)?.operatingSystemFamily;
   if (typeof os === "string" && os.startsWith("WINDOWS")) reasons.add(REFUSAL_REASONS.WINDOWS_PLATFORM);
@@ -450,7 +458,6 @@ function expectedRefusals(generated: Generated): string[] {
   if (taskMemory !== undefined && reserved + 8 + memoryReservation > taskMemory)
     reasons.add(REFUSAL_REASONS.INSUFFICIENT_MEMORY);
 
-  const markers = typeof body.revision === "number" ? 3 : 2;
   if (tags.length + markers > 50) reasons.add(REFUSAL_REASONS.TOO_MANY_TAGS);
   return [...reasons].sort();
 }
@@ -497,10 +504,15 @@ describe("inject() on generated task definitions", () => {
       fc.property(definition, (generated) => {
         const result = inject(generated.input);
         if (result.outcome !== "injected") return;
-        const problems = injectedProblems(
-          expectedBase(generated.input),
-          result.definition as unknown as JsonObject,
+        const base = expectedBase(generated.input);
+        const output = result.definition as unknown as JsonObject;
+        const fallback = !(base.tags as JsonObject[] | undefined)?.some(
+          (t) => t.key === "dns-cache:fallback" && t.value === "off",
         );
+        const problems =
+          result.path === "bridge"
+            ? bridgeProblems(base, output, { fallback })
+            : injectedProblems(base, output);
         expect(problems).toEqual([]);
       }),
       { numRuns: NUM_RUNS },
@@ -528,8 +540,15 @@ describe("inject() on generated task definitions", () => {
       fc.property(definition, partialOptions, partialOptions, (generated, deployment, explicit) => {
         const layered = inject(generated.input, { deployment, explicit });
         if (layered.outcome !== "injected") return;
+        const base = expectedBase(generated.input);
+        const output = layered.definition as unknown as JsonObject;
         expect(
-          injectedProblems(expectedBase(generated.input), layered.definition as unknown as JsonObject),
+          layered.path === "bridge"
+            ? bridgeProblems(base, output, {
+                address: layered.options.nodeCacheAddress,
+                fallback: layered.options.fallback,
+              })
+            : injectedProblems(base, output),
         ).toEqual([]);
         // With the same layers, re-injecting is a no-op.
         const same = reinject(layered.definition, { deployment, explicit });

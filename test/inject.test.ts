@@ -93,7 +93,7 @@ describe("normalize", () => {
   });
 
   it.each([
-    [[], /expected a JSON object, got an array/],
+    [[], /got an array; a bare containerDefinitions array .* is accepted by the dns-cache CLI/],
     [{}, /no "containerDefinitions"/],
     ["text", /got a string/],
     [null, /got null/],
@@ -102,7 +102,7 @@ describe("normalize", () => {
     [{ containerDefinitions: [{ name: "a" }] }, /no "family"/],
     [{ family: "x", containerDefinitions: [{ name: "a" }, { name: "a" }] }, /two containers are named "a"/],
     [{ taskDefinition: "x" }, /"taskDefinition" is a string/],
-    [{ family: "x", containerDefinitions: [{ name: "a" }], tags: "t" }, /tags must be an array/],
+    [{ family: "x", containerDefinitions: [{ name: "a", image: "i" }], tags: "t" }, /tags must be an array/],
   ])("rejects %j as not a task definition", (input, message) => {
     expect(() => normalize(input)).toThrow(message);
   });
@@ -273,7 +273,7 @@ describe("options", () => {
     ["dns-cache:fallback", "maybe", /expected on or off/],
     ["dns-cache:upstream", "127.0.0.1", /loopback/],
     ["dns-cache:upstream", "not-an-ip", /not an IPv4 or IPv6/],
-    ["dns-cache:upstream", "fe80::1%eth0", /not an IPv4 or IPv6/],
+    ["dns-cache:upstream", "10.0.0.300", /not an IPv4 or IPv6/],
     ["dns-cache:upstream", "10.0.0.2 ::ffff:127.0.0.1", /loopback or unspecified/],
     ["dns-cache:upstream", "0.0.0.0", /loopback or unspecified/],
     ["dns-cache:upstream", "0:0:0:0:0:0:0:1", /loopback or unspecified/],
@@ -281,7 +281,7 @@ describe("options", () => {
     ["dns-cache:cache-success", "12", /1024 to 1000000/],
     ["dns-cache:serve-stale", "forever", /duration/],
     ["dns-cache:serve-stale", "1h sometimes", /immediate or verify/],
-    ["dns-cache:coredns-image", "bad image!", /not an image reference/],
+    ["dns-cache:coredns-image", "bad image", /not an image reference/],
     ["dns-cache:upsteam", "10.0.0.2", /not a dns-cache option/],
   ])("refuses an invalid tag %s=%s with INVALID_OPTION", (key, value, message) => {
     const result = inject(fargateApp({ tags: [tag(key, value)] }));
@@ -311,18 +311,18 @@ describe("options", () => {
 });
 
 describe("refusals", () => {
-  it("refuses bridge, host and absent network mode on EC2", () => {
-    expect(reasons(inject(fargateApp({ networkMode: "bridge", requiresCompatibilities: ["EC2"] })))).toEqual([
-      REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
-    ]);
-    expect(reasons(inject(fargateApp({ networkMode: "host", requiresCompatibilities: ["EC2"] })))).toEqual([
-      REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
-    ]);
+  it("refuses host and none, saying why; bridge and an absent mode on EC2 take the node cache path", () => {
+    const host = inject(fargateApp({ networkMode: "host", requiresCompatibilities: ["EC2"] }));
+    expect(reasons(host)).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC]);
+    expect(host.outcome === "refused" && host.refusals[0]?.message).toMatch(/instance's network stack/);
+    const none = inject(fargateApp({ networkMode: "none", requiresCompatibilities: ["EC2"] }));
+    expect(none.outcome === "refused" && none.refusals[0]?.message).toMatch(/no network/);
+    expect(
+      injected(inject(fargateApp({ networkMode: "bridge", requiresCompatibilities: ["EC2"] }))).path,
+    ).toBe("bridge");
     const absent = fargateApp({ requiresCompatibilities: ["EC2"] });
     delete absent.networkMode;
-    const result = inject(absent);
-    expect(reasons(result)).toEqual([REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC]);
-    expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(/bridge \(the default/);
+    expect(injected(inject(absent)).path).toBe("bridge");
   });
 
   it("refuses Windows images on EC2 where runtimePlatform is optional", () => {
@@ -371,7 +371,7 @@ describe("refusals", () => {
       const result = inject(full);
       expect(reasons(result)).toEqual([REFUSAL_REASONS.INSUFFICIENT_MEMORY]);
       expect(result.outcome === "refused" && result.refusals[0]?.message).toMatch(
-        /by 28 MiB or raise the task memory to 1024 MiB/,
+        /lower container "app"'s memoryReservation from 500 to 472 MiB, or raise the task memory to 1024 MiB/,
       );
     },
   );
@@ -459,6 +459,8 @@ describe("refusals", () => {
   });
 
   it("throws a clear input error for task memory ECS would not accept", () => {
-    expect(() => inject(fargateApp({ memory: "lots" }))).toThrow(/task memory "lots" is not a size/);
+    expect(() => inject(fargateApp({ memory: "lots" }))).toThrow(
+      /^memory must be a size ECS accepts .*got a string \("lots"\)/,
+    );
   });
 });

@@ -119,6 +119,53 @@ describe("the injector", () => {
     expect(ecsMock.calls()).toHaveLength(2);
   });
 
+  it("registers a bridge definition with dnsServers pointing at the node cache, and no sidecar", async () => {
+    const { tags: _, ...td } = fargateApp();
+    const bridge = {
+      ...described(7, [{ key: "dns-cache", value: "enabled" }]),
+      taskDefinition: {
+        ...(td as TaskDefinition),
+        networkMode: "bridge" as const,
+        requiresCompatibilities: ["EC2" as const],
+        cpu: undefined,
+        memory: undefined,
+        containerDefinitions: [
+          { name: "app", image: "app:1", memoryReservation: 256, essential: true, dnsServers: ["10.0.0.2"] },
+        ],
+        taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:7",
+        revision: 7,
+        status: "ACTIVE" as const,
+        compatibilities: ["EC2" as const],
+      },
+    };
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(bridge);
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/app:8",
+        revision: 8,
+      },
+    });
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "injected",
+      reason: "INJECTED",
+    });
+    const input = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    expect(input?.networkMode).toBe("bridge");
+    expect(input?.containerDefinitions?.map((c) => c.name)).toEqual(["app"]);
+    expect(input?.containerDefinitions?.[0]?.dnsServers).toEqual([
+      "169.254.20.10",
+      "169.254.169.253",
+      "10.0.0.2",
+    ]);
+    expect(input?.tags?.map((t) => t.key)).toEqual([
+      "dns-cache",
+      MARKER_TAGS.version,
+      MARKER_TAGS.options,
+      MARKER_TAGS.sourceRevision,
+    ]);
+    expect(input).not.toHaveProperty("volumes");
+  });
+
   it("drops its own registrations without any call", async () => {
     const outcome = await run(loadEvent("register-by-injector.json"));
     expect(outcome).toMatchObject({ outcome: "skipped", reason: "SELF_ECHO" });
@@ -213,7 +260,7 @@ describe("the injector", () => {
   it("reports the engine's refusals with their reason codes and registers nothing", async () => {
     ecsMock
       .on(DescribeTaskDefinitionCommand)
-      .resolves(described(7, undefined, { networkMode: "bridge", requiresCompatibilities: ["EC2"] }));
+      .resolves(described(7, undefined, { networkMode: "host", requiresCompatibilities: ["EC2"] }));
     const outcome = await run(loadEvent("register-tagged.json"));
     expect(outcome).toMatchObject({
       outcome: "refused",

@@ -1,16 +1,22 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { open, writeFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type ParseError, parse as parseLenient, printParseErrorCode } from "jsonc-parser";
+import { ORIGINAL_LABEL, VPC_RESOLVER } from "#shared/engine/bridge.ts";
 import { CACHE_CONTAINER, INIT_CONTAINER, VOLUME } from "#shared/engine/constants.ts";
+import { injectContainerArray } from "#shared/engine/container-array.ts";
 import { InvalidInputError, InvalidOptionError } from "#shared/engine/errors.ts";
 import { type Injected, type InjectResult, inject, serialize } from "#shared/engine/inject.ts";
 import {
+  BRIDGE_OPTION_NAMES,
   DEFAULT_OPTIONS,
   describeOptions,
   OPTION_SPECS,
+  type OptionName,
+  type PartialOptions,
   parseOptionValues,
   tagKeyOf,
 } from "#shared/engine/options.ts";
+import type { Container } from "#shared/engine/task-definition.ts";
 import { VERSION } from "#shared/engine/version.ts";
 
 export interface CliIo {
@@ -32,18 +38,76 @@ const COMMANDS = {
 } as const;
 type Command = keyof typeof COMMANDS;
 
+/** Stop reading input past this: far above ECS's 64 KiB request limit, far below memory trouble. */
+export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
+
 const optionFlags = Object.fromEntries(OPTION_SPECS.map((s) => [s.name, { type: "string" as const }]));
-const PARSE_CONFIG = {
-  options: {
-    file: { type: "string", short: "f" },
-    output: { type: "string", short: "o" },
-    format: { type: "string" },
-    help: { type: "boolean", short: "h" },
-    ...optionFlags,
-  },
-  allowPositionals: true,
-  strict: true,
-} satisfies ParseArgsConfig;
+const COMMON_FLAGS = {
+  file: { type: "string", short: "f" },
+  help: { type: "boolean", short: "h" },
+  ...optionFlags,
+} as const;
+/** Flags only one command takes; giving one to the other command is an error, never ignored. */
+const COMMAND_FLAGS = {
+  inject: { output: { type: "string", short: "o" } },
+  check: { format: { type: "string" } },
+} as const satisfies Record<Command, ParseArgsConfig["options"]>;
+
+interface ParsedFlags {
+  values: { file?: string; output?: string; format?: string; help?: boolean } & Record<
+    string,
+    string | boolean | undefined
+  >;
+  positionals: string[];
+}
+
+function parseFlags(cmd: Command, args: readonly string[]): ParsedFlags {
+  const options = { ...COMMON_FLAGS, ...COMMAND_FLAGS[cmd] };
+  try {
+    return parseArgs({ options, args: [...args], allowPositionals: true, strict: true }) as ParsedFlags;
+  } catch (error) {
+    throw new UsageError(`${flagProblem(error as Error, cmd, args)} (see dns-cache ${cmd} --help)`, {
+      cause: error,
+    });
+  }
+}
+
+/** node:util's parseArgs messages, said in one short line. */
+function flagProblem(error: Error, cmd: Command, args: readonly string[]): string {
+  const unknown = /Unknown option '([^']+)'/.exec(error.message)?.[1];
+  if (unknown !== undefined) {
+    const owner = (Object.keys(COMMAND_FLAGS) as Command[]).find(
+      (c) => c !== cmd && flagNames(COMMAND_FLAGS[c]).includes(unknown.replace(/=.*/, "")),
+    );
+    return owner
+      ? `${unknown} is an option of dns-cache ${owner}, not of ${cmd}`
+      : `unknown option ${unknown}`;
+  }
+  const flag = /^Option '(?:-\w, )?(--?[\w-]+)/.exec(error.message)?.[1];
+  if (flag === undefined) return error.message.split("\n")[0] ?? "invalid arguments";
+  if (/ambiguous/.test(error.message)) {
+    const value = args[args.indexOf(flag) + 1] ?? "";
+    const long = flag.startsWith("--") ? flag : `--${longNameOf(flag)}`;
+    return `${flag} needs a value, and "${value}" looks like an option; if it is the value, write ${long}=${value}`;
+  }
+  if (/does not take an argument/.test(error.message)) return `${flag} takes no value`;
+  return `${flag} needs a value`;
+}
+
+type FlagSpecs = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+function flagNames(options: FlagSpecs): string[] {
+  return Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+}
+
+function longNameOf(short: string): string {
+  const all: FlagSpecs = {
+    ...COMMON_FLAGS,
+    ...COMMAND_FLAGS.inject,
+    ...COMMAND_FLAGS.check,
+  };
+  return Object.entries(all).find(([, o]) => `-${o.short}` === short)?.[0] ?? short;
+}
 
 function mainHelp(): string {
   return `dns-cache ${VERSION}: a per-task DNS cache (CoreDNS sidecar) for Amazon ECS task definitions
@@ -67,12 +131,14 @@ function commandHelp(command: Command): string {
   });
   const specific =
     command === "inject"
-      ? "  -o, --output PATH    write the JSON to PATH instead of stdout\n"
+      ? "  -o, --output PATH    write the JSON to PATH instead of stdout (- for stdout)\n"
       : "  --format text|json   how to print the explanation [text]\n";
   return `Usage: dns-cache ${command} [--file PATH | -] [options]
 
 ${COMMANDS[command][0]?.toUpperCase()}${COMMANDS[command].slice(1)}.
-Input: a RegisterTaskDefinition input, a DescribeTaskDefinition output or a described task definition,
+Input: a RegisterTaskDefinition input, a DescribeTaskDefinition output, a described task definition,
+or a bare containerDefinitions array (Terraform's container_definitions: the output is then the array,
+and what the task definition must add is printed as notes on stderr), at most 8 MiB,
 from --file PATH, or from stdin when no file (or -) is given.
 ${command === "inject" ? "Register the result with: aws ecs register-task-definition --cli-input-json file://OUT.json\n" : ""}
 Options:
@@ -148,22 +214,18 @@ async function readInput(file: string | undefined, io: CliIo): Promise<{ text: s
     return { text: await io.readStdin(), source: "stdin" };
   }
   try {
-    return { text: await readFile(file, "utf8"), source: file };
+    // A stream, so that /dev/zero or a FIFO stops at the limit like stdin does.
+    const handle = await open(file);
+    return { text: await readAll(handle.createReadStream(), file), source: file };
   } catch (error) {
+    if (error instanceof InvalidInputError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EISDIR"
-          ? "it is a directory"
-          : code === "EACCES"
-            ? "permission denied"
-            : (error as Error).message;
+    const why = code === "ENOENT" ? "no such file" : fsReason(error);
     throw new InvalidInputError(`cannot read ${file}: ${why}`, { cause: error });
   }
 }
 
-function explain(result: InjectResult, family: string): string {
+function explain(result: InjectResult, family: string, notes: readonly string[] = []): string {
   if (result.outcome === "refused") {
     return [`${family}: refused`, ...result.refusals.map((r) => `  ${r.reason}: ${r.message}`), ""].join(
       "\n",
@@ -178,10 +240,13 @@ function explain(result: InjectResult, family: string): string {
     : r.wasInjected
       ? "would re-inject (injected by another version or with other options)"
       : "would inject";
+  if (r.path === "bridge") return explainBridge(r, `${family}: ${state}`);
   const mem = r.memory;
   const lines = [
     `${family}: ${state}`,
-    `  + volume ${VOLUME} (task-local scratch for the Corefile and the health probe)`,
+    notes.length > 0
+      ? `  + volume ${VOLUME}: to be added to the task definition (see the notes)`
+      : `  + volume ${VOLUME} (task-local scratch for the Corefile and the health probe)`,
     `  + container ${INIT_CONTAINER} (${init?.image}): points /etc/resolv.conf at 127.0.0.1${r.options.fallback ? ", original nameservers kept as fallback" : ", no fallback"}, then exits`,
     `  + container ${CACHE_CONTAINER} (${cache?.image}): CoreDNS cache on 127.0.0.1:53${r.healthPort !== null ? `, health on 127.0.0.1:${r.healthPort}` : ""}`,
     ...defs
@@ -198,19 +263,51 @@ function explain(result: InjectResult, family: string): string {
         `    ${name.padEnd(18)} ${value.padEnd(24)} (${r.optionSources[name as keyof typeof r.optionSources]})`,
     ),
     ...r.warnings.map((w) => `  warning: ${w}`),
+    ...notes.map((n) => `  note: ${n}`),
     "",
   ];
   return lines.join("\n");
 }
 
-function checkJson(result: InjectResult, family: string): string {
+/** The bridge path: what changes in each container, and what must run on the cluster for it to work. */
+function explainBridge(r: Injected, heading: string): string {
+  const address = r.options.nodeCacheAddress;
+  const planned = new Map((r.bridge?.containers ?? []).map((c) => [c.name, c.dnsServers]));
+  return [
+    heading,
+    `  bridge mode (EC2): no sidecar; containers ask the node cache daemon on ${address}${r.options.fallback ? `, then the VPC resolver (${VPC_RESOLVER})` : ", with no fallback"}`,
+    ...r.definition.containerDefinitions.map((c) => {
+      const servers = planned.get(c.name);
+      return servers
+        ? `  ~ container ${c.name}: dnsServers ${servers.join(", ")} (what it had is kept in docker label ${ORIGINAL_LABEL})`
+        : `  = container ${c.name}: unchanged (disableNetworking)`;
+    }),
+    "  prerequisite: the node cache daemon on every EC2 instance of the cluster:",
+    `    aws cloudformation deploy --template-file infra/node-cache.yaml --stack-name dns-cache-node-CLUSTER --capabilities CAPABILITY_IAM --parameter-overrides Cluster=CLUSTER NodeCacheAddress=${address}`,
+    "    without it a stopped cache is refused at once, but an instance without the address drops lookups (each waits for the resolver timeout)",
+    ...(r.sourceRevision !== undefined ? [`  source revision: ${r.sourceRevision}`] : []),
+    "  options:",
+    ...describeOptions(r.options)
+      .filter(({ name }) => BRIDGE_OPTION_NAMES.has(name as OptionName))
+      .map(
+        ({ name, value }) =>
+          `    ${name.padEnd(18)} ${value.padEnd(24)} (${r.optionSources[name as keyof typeof r.optionSources]})`,
+      ),
+    ...r.warnings.map((w) => `  warning: ${w}`),
+    "",
+  ].join("\n");
+}
+
+function checkJson(result: InjectResult, family: string, notes: readonly string[] = []): string {
   const body =
     result.outcome === "refused"
       ? { family, outcome: "refused", refusals: result.refusals, warnings: result.warnings }
       : {
           family,
           outcome: result.upToDate ? "up-to-date" : "injected",
+          path: result.path,
           wasInjected: result.wasInjected,
+          ...(result.bridge ? { bridge: result.bridge } : {}),
           healthPort: result.healthPort,
           memory: result.memory,
           options: Object.fromEntries(
@@ -218,6 +315,7 @@ function checkJson(result: InjectResult, family: string): string {
           ),
           optionSources: result.optionSources,
           warnings: result.warnings,
+          ...(notes.length > 0 ? { notes } : {}),
         };
   return `${JSON.stringify(body, null, 2)}\n`;
 }
@@ -246,16 +344,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       );
     const cmd = command as Command;
 
-    let parsed: ReturnType<typeof parseArgs<typeof PARSE_CONFIG>>;
-    try {
-      parsed = parseArgs({ ...PARSE_CONFIG, args: [...rest] });
-    } catch (error) {
-      const message = (error as Error).message;
-      const unknown = /Unknown option '([^']+)'/.exec(message)?.[1];
-      const what = unknown ? `unknown option ${unknown}` : message.split("\n")[0];
-      throw new UsageError(`${what} (see dns-cache ${cmd} --help)`, { cause: error });
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseFlags(cmd, rest);
     if (values.help) {
       io.stdout(commandHelp(cmd));
       return EXIT.ok;
@@ -263,13 +352,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (positionals.length > 1 || (positionals.length === 1 && values.file !== undefined)) {
       throw new UsageError(`unexpected argument "${positionals.at(-1)}" (see dns-cache ${cmd} --help)`);
     }
-    if (cmd === "check" && values.format !== undefined && !["text", "json"].includes(values.format)) {
+    if (values.format !== undefined && !["text", "json"].includes(values.format)) {
       throw new UsageError(`--format must be text or json, got "${values.format}"`);
     }
+    if (values.output === "") throw new UsageError("--output needs a path (or - for stdout)");
+    if (values.file === "") throw new UsageError("--file needs a path (or - for stdin)");
     const explicit = parseOptionValues(values as Record<string, string | undefined>, (name) => `--${name}`);
 
     const { text, source } = await readInput(values.file ?? positionals[0], io);
-    const result = inject(parseJson(text, source), { explicit });
+    const input = parseJson(text, source);
+    // Awaited here, so that its input errors reach the catch below.
+    if (Array.isArray(input)) return await runOnArray(cmd, input, explicit, values, io);
+    const result = inject(input, { explicit });
     const family = (result.outcome === "injected" ? result.definition.family : undefined) ?? familyOf(text);
 
     if (cmd === "check") {
@@ -281,9 +375,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       for (const r of result.refusals) io.stderr(`dns-cache: refused: ${r.reason}: ${r.message}\n`);
       return EXIT.refused;
     }
-    const json = serialize(result.definition);
-    if (values.output !== undefined) await writeOutput(values.output, json);
-    else io.stdout(json);
+    await writeOutput(values.output, serialize(result.definition), io);
     if (result.upToDate) io.stderr(`dns-cache: ${family} is already up to date\n`);
     return EXIT.ok;
   } catch (error) {
@@ -302,12 +394,74 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-async function writeOutput(path: string, json: string): Promise<void> {
+/** A bare containerDefinitions array (Terraform): the injected array out, the task-level needs as notes. */
+async function runOnArray(
+  cmd: Command,
+  input: unknown[],
+  explicit: PartialOptions,
+  values: ParsedFlags["values"],
+  io: CliIo,
+): Promise<number> {
+  const { result, notes } = injectContainerArray(input, { explicit });
+  const family = "containerDefinitions array";
+  if (cmd === "check") {
+    io.stdout(values.format === "json" ? checkJson(result, family, notes) : explain(result, family, notes));
+    return result.outcome === "refused" ? EXIT.refused : EXIT.ok;
+  }
+  if (result.outcome === "refused") {
+    for (const r of result.refusals) io.stderr(`dns-cache: refused: ${r.reason}: ${r.message}\n`);
+    return EXIT.refused;
+  }
+  await writeOutput(values.output, serializeContainers(result.definition.containerDefinitions), io);
+  for (const note of notes) io.stderr(`dns-cache: note: ${note}\n`);
+  if (result.upToDate) io.stderr(`dns-cache: the ${family} is already up to date\n`);
+  return EXIT.ok;
+}
+
+function serializeContainers(containers: readonly Container[]): string {
+  return `${JSON.stringify(containers, null, 2)}\n`;
+}
+
+/** `-o -` (or no -o) is stdout, as `-f -` is stdin. */
+async function writeOutput(path: string | undefined, json: string, io: CliIo): Promise<void> {
+  if (path === undefined || path === "-") {
+    io.stdout(json);
+    return;
+  }
   try {
     await writeFile(path, json);
   } catch (error) {
-    throw new InvalidInputError(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
+    throw new InvalidInputError(`cannot write ${path}: ${fsReason(error)}`, { cause: error });
   }
+}
+
+const FS_REASONS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EISDIR: "it is a directory",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  ENOTDIR: "a part of the path is not a directory",
+  EFBIG: "file too large",
+  EIO: "input/output error",
+  EPIPE: "the reader has gone away",
+};
+
+/** A file-system error in a few words, without Node's syscall text. */
+export function fsReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code ?? "";
+  return FS_REASONS[code] ?? (code || String((error as Error)?.message ?? error));
+}
+
+/**
+ * What to do when stdout fails under the CLI. A closed pipe (`| head`) ends quietly with 141, the status a
+ * shell reports for a program ended by SIGPIPE (as `cat` or `grep` are); anything else is one line and 1.
+ */
+export function stdoutFailure(error: unknown): { code: number; message?: string } {
+  if ((error as NodeJS.ErrnoException)?.code === "EPIPE") return { code: 141 };
+  return { code: EXIT.badInput, message: `dns-cache: cannot write to stdout: ${fsReason(error)}\n` };
 }
 
 function familyOf(text: string): string {
@@ -320,9 +474,23 @@ function familyOf(text: string): string {
   }
 }
 
-export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+/** Reads a stream to the end, or stops (and closes it) once it passes `limit` bytes. */
+export async function readAll(
+  stream: NodeJS.ReadableStream,
+  source = "stdin",
+  limit = MAX_INPUT_BYTES,
+): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += buffer.length;
+    if (size > limit) {
+      throw new InvalidInputError(
+        `${source} is over ${limit / 1024 / 1024} MiB; a task definition is far smaller (ECS accepts at most 64 KiB), so reading stopped`,
+      );
+    }
+    chunks.push(buffer);
+  }
   return Buffer.concat(chunks).toString("utf8");
 }

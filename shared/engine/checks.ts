@@ -12,6 +12,13 @@ import type { Container, TaskDefinitionInput } from "./task-definition.ts";
 
 const WINDOWS_IMAGE =
   /(^|\/)windows\/|servercore|nanoserver|mcr\.microsoft\.com\/(windows|dotnet\/framework)/i;
+// Docker Hub's legacy microsoft/* images (microsoft/iis, microsoft/aspnet…) are Windows-only, except these.
+const LEGACY_MICROSOFT =
+  /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?microsoft\/([^:@/]+)/i;
+const LEGACY_MICROSOFT_LINUX = /linux|^dotnet$|^aspnetcore|^azure-|^powershell$/i;
+// Programs that exist only on Windows, as an entry point or command: PowerShell 5, cmd, any C:\ path.
+const WINDOWS_PROGRAM = /^(?:powershell|powershell\.exe|pwsh\.exe|cmd|cmd\.exe)$/i;
+const WINDOWS_PATH = /^[a-z]:[\\/]/i;
 
 const refusal = (reason: Refusal["reason"], message: string): Refusal => ({ reason, message });
 
@@ -21,16 +28,7 @@ export function checkPlatform(definition: TaskDefinitionInput): Refusal[] {
   const compat = definition.requiresCompatibilities ?? [];
   const networkMode = definition.networkMode ?? (compat.includes("FARGATE") ? undefined : "bridge");
   if (networkMode !== "awsvpc") {
-    refusals.push(
-      refusal(
-        REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
-        definition.networkMode === undefined && compat.includes("FARGATE")
-          ? "network mode is not set; Fargate requires awsvpc"
-          : definition.networkMode === undefined
-            ? "network mode is bridge (the default when networkMode is absent); the cache needs awsvpc, where all containers share one network namespace and resolv.conf"
-            : `network mode is ${definition.networkMode}; the cache needs awsvpc, where all containers share one network namespace and resolv.conf`,
-      ),
-    );
+    refusals.push(refusal(REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC, networkModeMessage(definition)));
   }
   const os = definition.runtimePlatform?.operatingSystemFamily;
   if (typeof os === "string" && os.toUpperCase().startsWith("WINDOWS")) {
@@ -42,15 +40,10 @@ export function checkPlatform(definition: TaskDefinitionInput): Refusal[] {
     );
   }
   const containers = definition.containerDefinitions;
-  const windowsImage = containers.find((c) => WINDOWS_IMAGE.test(c.image ?? ""));
-  if (windowsImage && !definition.runtimePlatform?.operatingSystemFamily) {
-    // runtimePlatform is optional on EC2: Windows images give such a definition away.
-    refusals.push(
-      refusal(
-        REFUSAL_REASONS.WINDOWS_PLATFORM,
-        `container "${windowsImage.name}" runs a Windows image; the cache sidecar runs on Linux only`,
-      ),
-    );
+  // runtimePlatform is optional on EC2: Windows images, programs and paths give such a definition away.
+  const sign = definition.runtimePlatform?.operatingSystemFamily ? undefined : windowsSign(definition);
+  if (sign) {
+    refusals.push(refusal(REFUSAL_REASONS.WINDOWS_PLATFORM, `${sign}; the cache sidecar runs on Linux only`));
   }
   if (containers.length + 2 > MAX_CONTAINERS) {
     refusals.push(
@@ -61,6 +54,41 @@ export function checkPlatform(definition: TaskDefinitionInput): Refusal[] {
     );
   }
   return refusals;
+}
+
+/** Why a mode other than awsvpc is refused on this path (bridge has its own, see bridge.ts). */
+function networkModeMessage(definition: TaskDefinitionInput): string {
+  switch (definition.networkMode) {
+    case undefined:
+      return "network mode is not set; Fargate requires awsvpc";
+    case "host":
+      return "network mode is host: the containers share the instance's network stack and its /etc/resolv.conf, so their cache is the instance's resolver configuration (point it at the node cache, infra/node-cache.yaml), not the task definition";
+    case "none":
+      return "network mode is none: the task has no network, so there are no lookups to cache";
+    default:
+      return `network mode is ${definition.networkMode}; dns-cache handles awsvpc (a sidecar) and bridge (the node cache)`;
+  }
+}
+
+function windowsSign(definition: TaskDefinitionInput): string | undefined {
+  for (const c of definition.containerDefinitions) {
+    const image = c.image ?? "";
+    const legacy = LEGACY_MICROSOFT.exec(image)?.[1];
+    if (WINDOWS_IMAGE.test(image) || (legacy !== undefined && !LEGACY_MICROSOFT_LINUX.test(legacy)))
+      return `container "${c.name}" runs a Windows image (${image})`;
+    const program = (c.entryPoint ?? c.command ?? [])[0] ?? "";
+    const name = program.split(/[\\/]/).at(-1) ?? "";
+    if (WINDOWS_PROGRAM.test(name) || WINDOWS_PATH.test(program))
+      return `container "${c.name}" starts ${program}, a Windows program`;
+    const path = [c.workingDirectory, ...(c.mountPoints ?? []).map((m) => m.containerPath)].find((p) =>
+      WINDOWS_PATH.test(p ?? ""),
+    );
+    if (path !== undefined) return `container "${c.name}" uses the Windows path ${path}`;
+  }
+  const fsx = (definition.volumes ?? []).find((v) => v.fsxWindowsFileServerVolumeConfiguration);
+  return fsx
+    ? `volume "${fsx.name}" is an FSx for Windows File Server volume (Windows containers only)`
+    : undefined;
 }
 
 interface PortRange {
@@ -153,15 +181,91 @@ function reservedMemory(c: Container): number {
   return c.memoryReservation ?? c.memory ?? 0;
 }
 
-function memoryAdvice(needed: number, taskMemory: number, cpu: number | undefined): string {
-  const sizes = cpu === undefined ? [] : fargateMemorySizes(cpu);
-  const next = sizes.find((m) => m >= taskMemory + needed);
-  return next !== undefined
-    ? ` or raise the task memory to ${next} MiB (the next Fargate size for cpu ${cpu})`
-    : " or raise the task memory";
+/** Docker's smallest container memory: advice never goes below it. */
+const MIN_CONTAINER_MEMORY = 6;
+const FARGATE_CPUS = [256, 512, 1024, 2048, 4096, 8192, 16384];
+
+/** What to change so that the sidecars fit; each part alone is enough. */
+export interface MemoryAdvice {
+  /** Lower one container's reservation: the field it actually sets, to a value that then fits. */
+  lower?: {
+    index: number;
+    container: string;
+    field: "memory" | "memoryReservation";
+    from: number;
+    to: number;
+  };
+  /** Raise the task memory (and, on Fargate, the cpu when its sizes stop below). */
+  raise?: { memory: number; cpu?: number };
 }
 
-/** The sidecars' reservations must fit in a fixed task memory. */
+export function memoryAdvice(
+  definition: TaskDefinitionInput,
+  taskMemory: number,
+  added: number,
+): MemoryAdvice {
+  const containers = definition.containerDefinitions;
+  const reserved = containers.reduce((sum, c) => sum + reservedMemory(c), 0);
+  const deficit = reserved + added - taskMemory;
+  const advice: MemoryAdvice = {};
+  const over = containers.filter((c) => (c.memory ?? 0) > taskMemory);
+  const largestIndex = containers.reduce(
+    (best, c, i) => (reservedMemory(c) > reservedMemory(containers[best] as Container) ? i : best),
+    0,
+  );
+  const largest = containers[largestIndex] as Container;
+  const field = largest.memoryReservation !== undefined ? "memoryReservation" : "memory";
+  const from = reservedMemory(largest);
+  // One change must fix everything: the reservations' sum and any hard limit above the task's memory.
+  const fixesOver = over.length === 0 || (over.length === 1 && over[0] === largest && field === "memory");
+  if (deficit > 0 && fixesOver && from - deficit >= MIN_CONTAINER_MEMORY) {
+    advice.lower = { index: largestIndex, container: largest.name, field, from, to: from - deficit };
+  } else if (deficit <= 0 && over.length === 1 && over[0]) {
+    // The sum fits, so that container sets a reservation: only its hard limit must come down.
+    const c = over[0];
+    advice.lower = {
+      index: containers.indexOf(c),
+      container: c.name,
+      field: "memory",
+      from: c.memory ?? 0,
+      to: taskMemory,
+    };
+  }
+  // ECS also refuses a container whose hard limit is above the task's memory.
+  const needed = Math.max(reserved + added, ...containers.map((c) => c.memory ?? 0));
+  const raise = raisedSize(definition, needed);
+  if (raise) advice.raise = raise;
+  return advice;
+}
+
+function raisedSize(definition: TaskDefinitionInput, needed: number): MemoryAdvice["raise"] {
+  if (!(definition.requiresCompatibilities ?? []).includes("FARGATE")) return { memory: needed };
+  const cpu = parseTaskCpu(definition.cpu);
+  for (const c of FARGATE_CPUS.filter((size) => cpu === undefined || size >= cpu)) {
+    const memory = fargateMemorySizes(c).find((m) => m >= needed);
+    if (memory !== undefined) return c === cpu ? { memory } : { memory, cpu: c };
+  }
+  return undefined;
+}
+
+function adviceText(advice: MemoryAdvice): string {
+  const parts: string[] = [];
+  if (advice.lower) {
+    const { container, field, from, to } = advice.lower;
+    parts.push(`lower container "${container}"'s ${field} from ${from} to ${to} MiB`);
+  }
+  if (advice.raise) {
+    const { memory, cpu } = advice.raise;
+    parts.push(
+      cpu === undefined
+        ? `raise the task memory to ${memory} MiB`
+        : `raise the task cpu to ${cpu} and memory to ${memory} MiB (a Fargate size)`,
+    );
+  }
+  return parts.length > 0 ? `: ${parts.join(", or ")}` : "";
+}
+
+/** The sidecars' reservations must fit in a fixed task memory, and no hard limit may pass it. */
 export function checkMemory(
   definition: TaskDefinitionInput,
   options: InjectOptions,
@@ -169,7 +273,6 @@ export function checkMemory(
   const taskMemory = parseTaskMemory(definition.memory);
   if (Number.isNaN(taskMemory))
     throw new InvalidInputError(`task memory "${String(definition.memory)}" is not a size ECS accepts`);
-  const cpu = parseTaskCpu(definition.cpu);
   const containersMemory = definition.containerDefinitions.reduce((sum, c) => sum + reservedMemory(c), 0);
   const added = INIT_MEMORY_RESERVATION + options.memoryReservation;
   const memory: MemoryAccount = {
@@ -177,14 +280,20 @@ export function checkMemory(
     added,
     ...(taskMemory === undefined ? {} : { task: taskMemory }),
   };
-  if (taskMemory === undefined || containersMemory + added <= taskMemory) return { memory, refusals: [] };
+  if (taskMemory === undefined) return { memory, refusals: [] };
+  const overLimit = definition.containerDefinitions.find((c) => (c.memory ?? 0) > taskMemory);
+  if (containersMemory + added <= taskMemory && overLimit === undefined) return { memory, refusals: [] };
   const free = Math.max(0, taskMemory - containersMemory);
+  const situation =
+    containersMemory + added > taskMemory
+      ? `the task has ${taskMemory} MiB and its containers reserve ${containersMemory} MiB; dns-cache needs ${added} MiB (${free} MiB free)`
+      : `container "${overLimit?.name}" has a memory limit of ${overLimit?.memory} MiB, above the task's ${taskMemory} MiB, which ECS refuses`;
   return {
     memory,
     refusals: [
       refusal(
         REFUSAL_REASONS.INSUFFICIENT_MEMORY,
-        `the task has ${taskMemory} MiB and its containers reserve ${containersMemory} MiB; dns-cache needs ${added} MiB (${free} MiB free): lower a container's memoryReservation by ${added - free} MiB${memoryAdvice(added, taskMemory, cpu)}`,
+        `${situation}${adviceText(memoryAdvice(definition, taskMemory, added))}`,
       ),
     ],
   };

@@ -9,6 +9,12 @@ export const REFUSAL_REASONS = {
   PORT_CONFLICT: "PORT_CONFLICT",
   INVALID_OPTION: "INVALID_OPTION",
   DEFINITION_TOO_LARGE: "DEFINITION_TOO_LARGE",
+  /** Bridge mode: a container's dnsServers holds a loopback address (a resolver inside the container). */
+  DNS_SERVERS_LOOPBACK: "DNS_SERVERS_LOOPBACK",
+  /** Bridge mode: the definition may run outside EC2 (EXTERNAL…), where no node cache runs. */
+  BRIDGE_NOT_EC2: "BRIDGE_NOT_EC2",
+  /** Bridge mode: no container has a network (all set disableNetworking). */
+  NETWORK_DISABLED: "NETWORK_DISABLED",
 } as const;
 
 export type RefusalReason = (typeof REFUSAL_REASONS)[keyof typeof REFUSAL_REASONS];

@@ -1,8 +1,16 @@
 /** The init strategy: a pure transform of a task definition, the same input always giving the same bytes. */
 import type { Tag } from "@aws-sdk/client-ecs";
+import {
+  type BridgeContainerPlan,
+  checkBridge,
+  ignoredOptionWarnings,
+  isBridge,
+  wireNodeCache,
+} from "./bridge.ts";
 import { checkMemory, checkPlatform, checkPorts, checkTags, type MemoryAccount } from "./checks.ts";
 import { MARKER_TAGS, MAX_REQUEST_BYTES, VOLUME } from "./constants.ts";
-import { REFUSAL_REASONS, type Refusal } from "./errors.ts";
+import { InvalidInputError, REFUSAL_REASONS, type Refusal } from "./errors.ts";
+import { parseTaskMemory } from "./memory.ts";
 import { type OptionLayers, type OptionSource, resolveOptions } from "./option-layers.ts";
 import { type InjectOptions, type OptionName, optionsDigest } from "./options.ts";
 import { buildContainers, firstEssentialAwslogs, waitForCache } from "./sidecars.ts";
@@ -12,6 +20,8 @@ import { VERSION } from "./version.ts";
 
 export interface Injected {
   outcome: "injected";
+  /** awsvpc: the sidecar and init containers; bridge: dnsServers pointing at the node cache daemon. */
+  path: "awsvpc" | "bridge";
   definition: TaskDefinitionInput;
   /** The input already carried exactly this injection. */
   upToDate: boolean;
@@ -23,6 +33,8 @@ export interface Injected {
   sourceRevision?: number;
   warnings: string[];
   memory: MemoryAccount;
+  /** Bridge path: each changed container's new dnsServers. */
+  bridge?: { nodeCacheAddress: string; fallback: boolean; containers: BridgeContainerPlan[] };
 }
 
 export interface Refused {
@@ -60,6 +72,10 @@ export function injectNormalized(
   const { memory, refusals: memoryRefusals } = checkMemory(definition, options);
   const userTags = definition.tags ?? [];
   const sourceRevision = context.sourceRevision ?? stripped.markerRevision ?? normalized.sourceRevision;
+  if (isBridge(definition)) {
+    const resolved = { options, sources, errors };
+    return injectBridge(normalized, stripped, resolved, sourceRevision, warnings);
+  }
   const refusals: Refusal[] = [
     ...stripped.refusals,
     ...errors.map((message) => ({ reason: REFUSAL_REASONS.INVALID_OPTION, message })),
@@ -83,6 +99,7 @@ export function injectNormalized(
   if (tooLarge) return { outcome: "refused", wasInjected, warnings, refusals: [tooLarge] };
   const result: Injected = {
     outcome: "injected",
+    path: "awsvpc",
     definition,
     upToDate: isUpToDate(stripped, digest),
     wasInjected,
@@ -91,6 +108,58 @@ export function injectNormalized(
     healthPort: ports.healthPort,
     warnings,
     memory,
+  };
+  if (sourceRevision !== undefined) result.sourceRevision = sourceRevision;
+  return result;
+}
+
+/** The bridge path: no containers added, each container's dnsServers pointed at the node cache. */
+function injectBridge(
+  normalized: NormalizedDefinition,
+  stripped: Stripped,
+  { options, sources, errors }: ReturnType<typeof resolveOptions>,
+  sourceRevision: number | undefined,
+  warnings: string[],
+): InjectResult {
+  const { definition, wasInjected } = stripped;
+  const userTags = definition.tags ?? [];
+  const refusals: Refusal[] = [
+    ...stripped.refusals,
+    ...errors.map((message) => ({ reason: REFUSAL_REASONS.INVALID_OPTION, message })),
+    ...checkBridge(definition),
+    ...checkTags(userTags.length, sourceRevision === undefined ? 2 : 3),
+  ];
+  if (refusals.length > 0) return { outcome: "refused", refusals, wasInjected, warnings };
+  const wired = wireNodeCache(definition.containerDefinitions, options);
+  warnings.push(...wired.warnings, ...ignoredOptionWarnings(sources));
+  const digest = optionsDigest(options, "bridge");
+  delete definition.tags;
+  definition.tags = [...userTags, ...markerTags(digest, sourceRevision)];
+  const tooLarge = sizeRefusal(definition, normalized.definition);
+  if (tooLarge) return { outcome: "refused", wasInjected, warnings, refusals: [tooLarge] };
+  const containers = definition.containerDefinitions.reduce(
+    (sum, c) => sum + (c.memoryReservation ?? c.memory ?? 0),
+    0,
+  );
+  const task = parseTaskMemory(definition.memory);
+  if (Number.isNaN(task))
+    throw new InvalidInputError(`task memory "${String(definition.memory)}" is not a size ECS accepts`);
+  const result: Injected = {
+    outcome: "injected",
+    path: "bridge",
+    definition,
+    upToDate: isUpToDate(stripped, digest),
+    wasInjected,
+    options,
+    optionSources: sources,
+    healthPort: null,
+    warnings,
+    memory: { containers, added: 0, ...(task === undefined ? {} : { task }) },
+    bridge: {
+      nodeCacheAddress: options.nodeCacheAddress,
+      fallback: options.fallback,
+      containers: wired.plan,
+    },
   };
   if (sourceRevision !== undefined) result.sourceRevision = sourceRevision;
   return result;

@@ -26,6 +26,8 @@ export interface InjectOptions {
   memoryLimit: number;
   resolverTimeout: number;
   resolverAttempts: number;
+  /** Bridge mode: the node-local cache's link-local address, first in every container's dnsServers. */
+  nodeCacheAddress: string;
 }
 
 export const TAG_PREFIX = "dns-cache:";
@@ -49,6 +51,7 @@ export const DEFAULT_OPTIONS: Readonly<InjectOptions> = Object.freeze({
   memoryLimit: 128,
   resolverTimeout: 2,
   resolverAttempts: 2,
+  nodeCacheAddress: "169.254.20.10",
 });
 
 type OptionKey = keyof InjectOptions;
@@ -119,6 +122,34 @@ function parseUpstreams(raw: string): string[] {
     }
   }
   return list;
+}
+
+// Link-local IPv4 minus what EC2 and ECS already use there: 169.254.169.0/24 (VPC resolver, IMDS, time
+// sync), 169.254.170.0/23 (task credentials and metadata endpoints) and 169.254.172.0/22 (awsvpc tasks'
+// metadata bridge on EC2); RFC 3927 also reserves the first and last /24.
+const LINK_LOCAL = new BlockList();
+LINK_LOCAL.addSubnet("169.254.0.0", 16, "ipv4");
+const TAKEN_LINK_LOCAL = new BlockList();
+for (const [net, prefix] of [
+  ["169.254.0.0", 24],
+  ["169.254.255.0", 24],
+  ["169.254.169.0", 24],
+  ["169.254.170.0", 23],
+  ["169.254.172.0", 22],
+] as const)
+  TAKEN_LINK_LOCAL.addSubnet(net, prefix, "ipv4");
+
+function parseNodeCacheAddress(raw: string): string {
+  const v = raw.trim();
+  if (isIP(v) !== 4 || !LINK_LOCAL.check(v, "ipv4")) {
+    throw new Error(`expected an IPv4 link-local address (169.254.x.y), got "${raw}"`);
+  }
+  if (TAKEN_LINK_LOCAL.check(v, "ipv4")) {
+    throw new Error(
+      `"${v}" is in a link-local range EC2 or ECS already uses (169.254.0.0/24, 169.254.169.0/24, 169.254.170.0/23, 169.254.172.0/22, 169.254.255.0/24)`,
+    );
+  }
+  return v;
 }
 
 const DURATION = /^(\d+)(s|m|h)$/;
@@ -277,6 +308,13 @@ export const OPTION_SPECS = [
     parse: intIn(1, 5),
     format: str,
   }),
+  spec({
+    key: "nodeCacheAddress",
+    name: "node-cache-address",
+    help: "bridge mode: link-local address of the node cache daemon (infra/node-cache.yaml), first in dnsServers",
+    parse: parseNodeCacheAddress,
+    format: str,
+  }),
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionName = (typeof OPTION_SPECS)[number]["name"];
@@ -366,8 +404,18 @@ export function describeOptions(options: InjectOptions): Array<{ name: string; v
   }));
 }
 
-/** Short, stable digest of the effective options, recorded on injected revisions. */
-export function optionsDigest(options: InjectOptions): string {
-  const canonical = JSON.stringify(describeOptions(options));
+/** Options that only change a bridge injection, and the only ones that do (the daemon has its own settings). */
+export const BRIDGE_OPTION_NAMES: ReadonlySet<OptionName> = new Set(["node-cache-address", "fallback"]);
+const BRIDGE_ONLY: ReadonlySet<OptionName> = new Set(["node-cache-address"]);
+
+/**
+ * Short, stable digest of the options that shape the output, recorded on injected revisions. Each path
+ * digests only its own options, so a bridge-only option never makes an awsvpc revision out of date.
+ */
+export function optionsDigest(options: InjectOptions, path: "awsvpc" | "bridge" = "awsvpc"): string {
+  const relevant = describeOptions(options).filter(({ name }) =>
+    path === "bridge" ? BRIDGE_OPTION_NAMES.has(name as OptionName) : !BRIDGE_ONLY.has(name as OptionName),
+  );
+  const canonical = JSON.stringify(path === "bridge" ? { path, options: relevant } : relevant);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }

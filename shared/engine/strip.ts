@@ -1,4 +1,6 @@
 /** Removing an earlier injection, so that injecting again gives the same result (Istio's injector does the same). */
+
+import { stripBridge } from "./bridge.ts";
 import {
   CACHE_CONTAINER,
   COMPONENT_LABEL,
@@ -33,10 +35,14 @@ export function strip(input: TaskDefinitionInput): Stripped {
   const markerRevisionText = marker(MARKER_TAGS.sourceRevision);
   const ourNames = [CACHE_CONTAINER, INIT_CONTAINER];
   const taggedAsInjected = markerVersion !== undefined;
+  // Bridge injections leave no container of ours, only an undo record on each container they changed.
+  const bridge = stripBridge(definition.containerDefinitions);
   const wasInjected =
-    taggedAsInjected || definition.containerDefinitions.some((c) => ourNames.some((n) => isOurs(c, n)));
+    taggedAsInjected ||
+    bridge.stripped ||
+    definition.containerDefinitions.some((c) => ourNames.some((n) => isOurs(c, n)));
 
-  const refusals: Refusal[] = [];
+  const refusals: Refusal[] = [...bridge.refusals];
   // Stray marker tags (copied by hand, say) would otherwise appear twice in the output.
   if (Array.isArray(definition.tags))
     definition.tags = definition.tags.filter((t) => !MARKER_KEYS.has(t.key ?? ""));

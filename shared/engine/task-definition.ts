@@ -1,5 +1,6 @@
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, Tag } from "@aws-sdk/client-ecs";
 import { InvalidInputError } from "./errors.ts";
+import { checkDepth, isObject, kindOf, tagProblem, validateDefinition } from "./validate.ts";
 
 /**
  * A RegisterTaskDefinition input as JSON. Fields this code does not know (new ECS features) are kept
@@ -33,16 +34,6 @@ export interface NormalizedDefinition {
   droppedTags: string[];
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function kindOf(value: unknown): string {
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  return `a ${typeof value}`;
-}
-
 const RESERVED_TAG = /^aws:/i;
 
 function readTags(value: unknown, where: string): Tag[] {
@@ -56,8 +47,32 @@ function readTags(value: unknown, where: string): Tag[] {
     if (tag.value !== undefined && typeof tag.value !== "string") {
       throw new InvalidInputError(`${where}[${i}] (${tag.key}) has a value that is not a string`);
     }
+    const problem = tagProblem(tag.key, tag.value, `${where}[${i}]`);
+    if (problem !== undefined) throw new InvalidInputError(problem);
     return tag as Tag;
   });
+}
+
+/** Each container an object with a name, no name twice (containers are referred to by name). */
+export function checkContainerList(containers: readonly unknown[], where: string): void {
+  containers.forEach((c, i) => {
+    if (!isObject(c)) throw new InvalidInputError(`${where}[${i}] is ${kindOf(c)}, expected an object`);
+    if (c.name === undefined || c.name === null || c.name === "")
+      throw new InvalidInputError(`${where}[${i}] has no "name"`);
+  });
+  const names = containers.map((c) => (c as Container).name);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate !== undefined) throw new InvalidInputError(`two containers are named "${duplicate}"`);
+}
+
+/**
+ * Task memory and cpu are strings in the API (the AWS CLI refuses numbers); CloudFormation and Terraform
+ * users write numbers. A whole number is written as the string ECS would store (512 -> "512").
+ */
+function sizesAsStrings(definition: Record<string, unknown>): void {
+  for (const field of ["memory", "cpu"]) {
+    if (typeof definition[field] === "number") definition[field] = String(definition[field]);
+  }
 }
 
 /**
@@ -66,12 +81,18 @@ function readTags(value: unknown, where: string): Tag[] {
  * fields are dropped; everything else is kept as it is.
  */
 export function normalize(value: unknown): NormalizedDefinition {
+  if (Array.isArray(value))
+    throw new InvalidInputError(
+      "not a task definition: got an array; a bare containerDefinitions array (Terraform's container_definitions) is accepted by the dns-cache CLI, the injector needs a whole task definition",
+    );
   if (!isObject(value))
     throw new InvalidInputError(`not a task definition: expected a JSON object, got ${kindOf(value)}`);
+  checkDepth(value);
 
   let body: Record<string, unknown> = value;
   let tagsValue: unknown = value.tags;
   let tagsWhere = "tags";
+  let at = "";
   if ("taskDefinition" in value) {
     if (!isObject(value.taskDefinition)) {
       throw new InvalidInputError(
@@ -82,6 +103,7 @@ export function normalize(value: unknown): NormalizedDefinition {
     // DescribeTaskDefinition puts tags beside the definition, not in it.
     tagsValue = value.tags ?? body.tags;
     tagsWhere = value.tags !== undefined ? "tags" : "taskDefinition.tags";
+    at = "taskDefinition.";
   }
 
   const containers = body.containerDefinitions;
@@ -91,20 +113,15 @@ export function normalize(value: unknown): NormalizedDefinition {
     );
   }
   if (!Array.isArray(containers) || containers.length === 0) {
-    throw new InvalidInputError('"containerDefinitions" must be a non-empty array of container definitions');
+    throw new InvalidInputError(
+      `${at}containerDefinitions must be a non-empty array of container definitions, got ${kindOf(containers)}`,
+    );
   }
-  containers.forEach((c, i) => {
-    if (!isObject(c))
-      throw new InvalidInputError(`containerDefinitions[${i}] is ${kindOf(c)}, expected an object`);
-    if (typeof c.name !== "string" || c.name === "")
-      throw new InvalidInputError(`containerDefinitions[${i}] has no "name"`);
-  });
-  const names = containers.map((c) => (c as Container).name);
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-  if (duplicate !== undefined) throw new InvalidInputError(`two containers are named "${duplicate}"`);
-  if (typeof body.family !== "string" || body.family === "") {
+  checkContainerList(containers, `${at}containerDefinitions`);
+  if (body.family === undefined || body.family === null || body.family === "") {
     throw new InvalidInputError('not a task definition: it has no "family"');
   }
+  validateDefinition(body, at);
 
   // fromEntries defines own properties, so even a "__proto__" key is carried over as data.
   const definition: Record<string, unknown> = Object.fromEntries(
@@ -119,6 +136,7 @@ export function normalize(value: unknown): NormalizedDefinition {
   const droppedTags = allTags.filter((t) => RESERVED_TAG.test(t.key ?? "")).map((t) => t.key ?? "");
   const keptTags = allTags.filter((t) => !RESERVED_TAG.test(t.key ?? ""));
   if (tagsValue !== undefined && tagsValue !== null) definition.tags = keptTags.map((t) => ({ ...t }));
+  sizesAsStrings(definition);
 
   const result: NormalizedDefinition = { definition: definition as TaskDefinitionInput, droppedTags };
   if (typeof body.taskDefinitionArn === "string") result.sourceArn = body.taskDefinitionArn;

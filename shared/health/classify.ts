@@ -4,6 +4,7 @@
  */
 import type { Container, Tag, Task, TaskDefinition } from "@aws-sdk/client-ecs";
 import type { Alert } from "#shared/aws/alerts.ts";
+import { hasBridgeInjection, NODE_CACHE_CONTAINERS } from "#shared/engine/bridge.ts";
 import { CACHE_CONTAINER } from "#shared/engine/constants.ts";
 import { inject } from "#shared/engine/inject.ts";
 import { clusterNameOf, familyOf, parseArn } from "#shared/runtime/arn.ts";
@@ -55,6 +56,8 @@ export interface TaskView {
   startedAt?: number;
   /** The task's version: ECS increments it on every state change. */
   version?: number;
+  /** EC2 tasks: the instance they run on (bridge tasks share its node cache). */
+  containerInstanceArn?: string;
   containers: ContainerView[];
 }
 
@@ -87,6 +90,7 @@ export function taskViewOf(task: Task): TaskView | undefined {
     desiredStatus: defined(task.desiredStatus),
     startedAt: epochMs(task.startedAt) ?? epochMs(task.createdAt),
     version: defined(task.version),
+    ...(task.containerInstanceArn ? { containerInstanceArn: task.containerInstanceArn } : {}),
     containers: (task.containers ?? []).map(containerView),
   };
 }
@@ -261,7 +265,14 @@ export function newestPerTask<T extends Versioned>(items: readonly T[]): Dedupli
 
 // ------------------------------------------------------------------ drift
 
-export type DriftVerdict = "DRIFT" | "HAS_SIDECAR" | "NOT_OPTED_IN" | "REFUSED" | "UNKNOWN_DEFINITION";
+export type DriftVerdict =
+  | "DRIFT"
+  | "HAS_SIDECAR"
+  /** An injected bridge revision: no sidecar by design; it relies on the node cache of its instance. */
+  | "BRIDGE_INJECTED"
+  | "NOT_OPTED_IN"
+  | "REFUSED"
+  | "UNKNOWN_DEFINITION";
 
 /**
  * A running revision drifts when its family is opted in (the tag on the revision) but the revision has no
@@ -281,8 +292,9 @@ export function driftOf(
   optIn: TagMatch,
 ): DriftVerdict {
   if (!taskDefinition) return "UNKNOWN_DEFINITION";
-  if ((taskDefinition.containerDefinitions ?? []).some((c) => c.name === CACHE_CONTAINER))
-    return "HAS_SIDECAR";
+  const containers = taskDefinition.containerDefinitions ?? [];
+  if (containers.some((c) => c.name === CACHE_CONTAINER)) return "HAS_SIDECAR";
+  if (hasBridgeInjection(containers)) return "BRIDGE_INJECTED";
   const optedIn = (tags ?? []).some((t) => t.key === optIn.key && t.value === optIn.value);
   if (!optedIn) return "NOT_OPTED_IN";
   // A revision the injector refuses (bridge mode, no memory left…) was reported when it was registered;
@@ -292,7 +304,13 @@ export function driftOf(
 
 // ------------------------------------------------------------------ findings and alerts
 
-export type FindingKind = "UNHEALTHY" | "STOPPED" | "DRIFT" | "UNKNOWN";
+export type FindingKind =
+  | "UNHEALTHY"
+  | "STOPPED"
+  | "DRIFT"
+  | "UNKNOWN"
+  | "NODE_CACHE_UNHEALTHY"
+  | "NODE_CACHE_MISSING";
 
 /** Something worth a log line (and, except UNKNOWN, an alert). Only codes, names and ARNs. */
 export interface Finding {
@@ -313,6 +331,8 @@ export interface Finding {
   /** DRIFT: how many running tasks of this cluster run the revision, and up to 10 of them. */
   taskCount?: number;
   taskArns?: string[];
+  /** NODE_CACHE_*: the EC2 container instance. */
+  containerInstanceArn?: string;
 }
 
 export const DRIFT_SAMPLE_SIZE = 10;
@@ -321,6 +341,10 @@ const REASON_TEXT: Record<string, string> = {
   HEALTH_CHECK_FAILING: "the cache sidecar's health check is failing",
   SIDECAR_EXITED: "the cache sidecar exited while the task runs",
   DRIFT: "the family is opted in but the task runs a revision without the cache sidecar",
+  NODE_CACHE_MISSING:
+    "bridge tasks injected with the node cache run on this instance, but no node cache daemon task runs there: each of their lookups waits for a resolver timeout (deploy infra/node-cache.yaml on the cluster)",
+  NODE_CACHE_UNHEALTHY: "the node cache daemon's DNS health check is failing on this instance",
+  NODE_CACHE_STOPPED: "a node cache replica exited on this instance",
 };
 
 function where(view: Pick<TaskView, "taskArn" | "clusterArn" | "taskDefinitionArn">) {
@@ -372,6 +396,8 @@ export const ALERT_DETAIL_TYPES = {
   UNHEALTHY: "DNS Cache Sidecar Unhealthy",
   STOPPED: "DNS Cache Sidecar Stopped",
   DRIFT: "DNS Cache Drift Detected",
+  NODE_CACHE_UNHEALTHY: "DNS Cache Node Cache Unhealthy",
+  NODE_CACHE_MISSING: "DNS Cache Node Cache Missing",
 } as const satisfies Partial<Record<FindingKind, string>>;
 
 /** Fields of a finding that logs and alerts carry (DRIFT adds a task count and sample tasks). */
@@ -387,6 +413,7 @@ export const FINDING_FIELDS = [
   "reason",
   "taskCount",
   "taskArns",
+  "containerInstanceArn",
 ] as const;
 
 /** The EventBridge event of a finding (UNKNOWN findings are logged, not alerted). */
@@ -396,7 +423,12 @@ export function alertOf(finding: Finding): Alert | undefined {
   const detail: Record<string, unknown> = { ...pick(finding, FINDING_FIELDS), code: finding.code };
   return {
     detailType: ALERT_DETAIL_TYPES[finding.kind],
-    resources: finding.kind === "DRIFT" ? [clusterArn, taskDefinitionArn] : [clusterArn, taskArn],
+    resources:
+      finding.kind === "DRIFT"
+        ? [clusterArn, taskDefinitionArn]
+        : finding.containerInstanceArn
+          ? [clusterArn, finding.containerInstanceArn, ...(taskArn ? [taskArn] : [])]
+          : [clusterArn, taskArn],
     detail,
   };
 }
@@ -418,4 +450,82 @@ export function metricCounts(counts: Counts, zeros: boolean): Record<string, num
     if (zeros || counts[key] > 0) out[name] = counts[key];
   }
   return out;
+}
+
+// ------------------------------------------------------------------ the node cache (bridge mode on EC2)
+
+/** Node cache daemon tasks per class, and instances running injected bridge tasks without one. */
+export const NODE_CACHE_CLASSES = [...HEALTH_CLASSES, "MISSING"] as const;
+export type NodeCacheClass = (typeof NODE_CACHE_CLASSES)[number];
+export type NodeCacheCounts = Record<NodeCacheClass, number>;
+export const zeroNodeCacheCounts = (): NodeCacheCounts => ({
+  HEALTHY: 0,
+  UNHEALTHY: 0,
+  STARTING: 0,
+  STOPPED: 0,
+  UNKNOWN: 0,
+  MISSING: 0,
+});
+export const NODE_CACHE_METRIC_NAMES: Record<NodeCacheClass, string> = {
+  HEALTHY: "NodeCacheHealthy",
+  UNHEALTHY: "NodeCacheUnhealthy",
+  STARTING: "NodeCacheStarting",
+  STOPPED: "NodeCacheStopped",
+  UNKNOWN: "NodeCacheUnknown",
+  MISSING: "NodeCacheMissing",
+};
+
+/** A task of the node cache daemon (infra/node-cache.yaml): it runs the CoreDNS replicas. */
+export function isNodeCacheTask(view: Pick<TaskView, "containers">): boolean {
+  return view.containers.some((c) => NODE_CACHE_CONTAINERS.includes(c.name));
+}
+
+const SEVERITY: Record<HealthClass, number> = {
+  STOPPED: 4,
+  UNHEALTHY: 3,
+  UNKNOWN: 2,
+  STARTING: 1,
+  HEALTHY: 0,
+};
+
+/** The daemon task's health: its worst replica (one replica down still serves, but is reported). */
+export function classifyNodeCache(view: TaskView, now: number, graceMs = STARTING_GRACE_MS): SidecarHealth {
+  const replicas = view.containers.filter((c) => NODE_CACHE_CONTAINERS.includes(c.name));
+  const verdicts = replicas.map((c) => classifySidecar(c, view.startedAt, now, graceMs));
+  return verdicts.reduce((worst, v) => (SEVERITY[v.class] > SEVERITY[worst.class] ? v : worst));
+}
+
+/** A daemon task worth reporting (UNHEALTHY, STOPPED); undefined otherwise. */
+export function nodeCacheFinding(view: TaskView, health: SidecarHealth): Finding | undefined {
+  if (health.class !== "UNHEALTHY" && health.class !== "STOPPED") return undefined;
+  const finding: Finding = {
+    kind: "NODE_CACHE_UNHEALTHY",
+    code: health.class === "STOPPED" ? "NODE_CACHE_STOPPED" : "NODE_CACHE_UNHEALTHY",
+    ...where(view),
+    status: [health.lastStatus ?? "NONE", health.healthStatus].filter(Boolean).join("/"),
+    reason: REASON_TEXT[health.class === "STOPPED" ? "NODE_CACHE_STOPPED" : "NODE_CACHE_UNHEALTHY"],
+  };
+  if (view.containerInstanceArn) finding.containerInstanceArn = view.containerInstanceArn;
+  if (health.exitCode !== undefined) finding.exitCode = health.exitCode;
+  return finding;
+}
+
+/** An instance running injected bridge tasks with no node cache: their lookups wait for timeouts. */
+export function nodeCacheMissingFinding(group: {
+  clusterArn: string;
+  containerInstanceArn: string;
+  taskDefinitionArn: string;
+  taskArns: readonly string[];
+}): Finding {
+  const [first = ""] = group.taskArns;
+  return {
+    kind: "NODE_CACHE_MISSING",
+    code: "NODE_CACHE_MISSING",
+    ...where({ ...group, taskArn: first }),
+    status: "NO_NODE_CACHE",
+    reason: REASON_TEXT.NODE_CACHE_MISSING,
+    containerInstanceArn: group.containerInstanceArn,
+    taskCount: group.taskArns.length,
+    taskArns: group.taskArns.slice(0, DRIFT_SAMPLE_SIZE),
+  };
 }

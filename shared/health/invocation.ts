@@ -17,12 +17,17 @@ import { clusterNameOf } from "#shared/runtime/arn.ts";
 import {
   alertOf,
   type Counts,
+  classifyNodeCache,
   classifyTask,
   type Finding,
   healthFinding,
+  isLive,
+  type NodeCacheCounts,
+  nodeCacheFinding,
   type TaskVerdict,
   type TaskView,
   zeroCounts,
+  zeroNodeCacheCounts,
 } from "./classify.ts";
 import type { HealthConfig } from "./config.ts";
 
@@ -33,6 +38,8 @@ export interface HealthSummary {
   trigger: Trigger;
   /** Tasks per sidecar class; DRIFT: running tasks of opted-in families without the sidecar. */
   counts: Counts;
+  /** Node cache daemon tasks (bridge mode) per class; MISSING: instances with injected bridge tasks and none. */
+  nodeCache: NodeCacheCounts;
   clustersScanned: number;
   /** Tasks described (sweep: every task listed; events: every task asked about). */
   tasksExamined: number;
@@ -88,6 +95,7 @@ export const UNKNOWN_LOG_LIMIT = 20;
 
 export class Invocation {
   readonly counts = zeroCounts();
+  readonly nodeCache = zeroNodeCacheCounts();
   readonly perCluster = new Map<string, Counts>();
   readonly scanned = new Set<string>();
   readonly findings: Finding[] = [];
@@ -145,6 +153,16 @@ export class Invocation {
     return verdict;
   }
 
+  /** Classifies a node cache daemon task (infra/node-cache.yaml) and reports it when it is not serving. */
+  assessNodeCache(view: TaskView): boolean {
+    if (!isLive(view)) return false;
+    const health = classifyNodeCache(view, this.now);
+    this.nodeCache[health.class] += 1;
+    const finding = nodeCacheFinding(view, health);
+    if (finding) this.find(finding);
+    return true;
+  }
+
   /** A cluster listed or configured that ECS does not know (deleted since, or a typo in the allow-list). */
   clusterGone(error: ClusterNotFoundError): void {
     this.ignore("CLUSTER_NOT_FOUND", 1, { clusterArn: error.cluster });
@@ -177,6 +195,7 @@ export class Invocation {
     const summary: HealthSummary = {
       trigger: this.trigger,
       counts: this.counts,
+      nodeCache: this.nodeCache,
       clustersScanned: this.scanned.size,
       tasksExamined: this.tasksExamined,
       apiCalls: this.calls,

@@ -2,7 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { countWithDimension, publishCountsWithDimension } from "#shared/runtime/observability.ts";
 import { pick } from "#shared/runtime/pick.ts";
-import { FINDING_FIELDS, type Finding, metricCounts } from "./classify.ts";
+import { FINDING_FIELDS, type Finding, metricCounts, NODE_CACHE_METRIC_NAMES } from "./classify.ts";
 import type { HealthObserver, HealthSummary } from "./invocation.ts";
 
 /** Exactly what may be logged of a finding: codes, names and ARNs; never environments or definitions. */
@@ -43,6 +43,11 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
         metrics.addMetric(name, MetricUnit.Count, count);
       }
       if (sweep) metrics.addMetric("ClustersScanned", MetricUnit.Count, s.clustersScanned);
+      for (const [key, name] of Object.entries(NODE_CACHE_METRIC_NAMES) as Array<
+        [keyof typeof s.nodeCache, string]
+      >) {
+        if (sweep || s.nodeCache[key] > 0) metrics.addMetric(name, MetricUnit.Count, s.nodeCache[key]);
+      }
       if (s.alertsSent > 0) metrics.addMetric("AlertsSent", MetricUnit.Count, s.alertsSent);
       if (s.alertsFailed > 0) metrics.addMetric("AlertsFailed", MetricUnit.Count, s.alertsFailed);
       if (s.callsFailed > 0) metrics.addMetric("CallsFailed", MetricUnit.Count, s.callsFailed);

@@ -16,13 +16,23 @@ import {
 } from "#shared/aws/ecs-tasks.ts";
 import { clusterNameOf } from "#shared/runtime/arn.ts";
 import { type Limit, limiter } from "#shared/runtime/concurrency.ts";
-import { driftFinding, driftOf, type TaskView, taskViewOf } from "./classify.ts";
+import {
+  driftFinding,
+  driftOf,
+  isLive,
+  isNodeCacheTask,
+  nodeCacheMissingFinding,
+  type TaskView,
+  taskViewOf,
+} from "./classify.ts";
 import { type HealthDeps, type HealthSummary, Invocation, ignoreFailures } from "./invocation.ts";
 
 interface DriftCandidates {
   clusterArn: string;
   taskDefinitionArn: string;
   taskArns: string[];
+  /** EC2 tasks by container instance: bridge tasks depend on their instance's node cache. */
+  byInstance: Map<string, string[]>;
 }
 
 type ReadTaskDefinition = ReturnType<typeof taskDefinitionReader>;
@@ -34,7 +44,11 @@ interface SweepRun {
   readTaskDefinition: ReadTaskDefinition;
   /** Tasks without the sidecar, per (cluster, task definition). */
   candidates: Map<string, DriftCandidates>;
+  /** Container instances (cluster|instance) where a live node cache daemon task was seen. */
+  nodeCaches: Set<string>;
 }
+
+const instanceKey = (clusterArn: string, instance: string) => `${clusterArn}|${instance}`;
 
 export async function sweep(deps: HealthDeps): Promise<HealthSummary> {
   const inv = new Invocation("sweep", deps);
@@ -45,6 +59,7 @@ export async function sweep(deps: HealthDeps): Promise<HealthSummary> {
     limit,
     readTaskDefinition: taskDefinitionReader(inv.calls, limit),
     candidates: new Map(),
+    nodeCaches: new Set(),
   };
   let clusters: string[];
   try {
@@ -57,6 +72,7 @@ export async function sweep(deps: HealthDeps): Promise<HealthSummary> {
     return inv.finish();
   }
   await Promise.all(clusters.map((cluster) => sweepCluster(run, cluster)));
+  // Drift is judged after every cluster is described, so every node cache task has been seen.
   for (const group of run.candidates.values()) await judgeDrift(run, group);
   return inv.finish();
 }
@@ -96,6 +112,12 @@ function onDescribed(run: SweepRun, described: Described): void {
       inv.ignore("MALFORMED_TASK", 1, { taskArn: task.taskArn });
       continue;
     }
+    if (isNodeCacheTask(view)) {
+      if (inv.assessNodeCache(view) && view.containerInstanceArn)
+        run.nodeCaches.add(instanceKey(view.clusterArn, view.containerInstanceArn));
+      else if (!isLive(view)) inv.ignore("TASK_NOT_RUNNING", 1);
+      continue;
+    }
     const verdict = inv.assess(view);
     if (verdict.kind === "not-running") inv.ignore("TASK_NOT_RUNNING", 1);
     else if (verdict.kind === "no-sidecar") addCandidate(run, view);
@@ -107,12 +129,22 @@ function addCandidate(run: SweepRun, view: TaskView): void {
   const key = `${view.clusterArn}|${view.taskDefinitionArn}`;
   let group = run.candidates.get(key);
   if (!group) {
-    group = { clusterArn: view.clusterArn, taskDefinitionArn: view.taskDefinitionArn, taskArns: [] };
+    group = {
+      clusterArn: view.clusterArn,
+      taskDefinitionArn: view.taskDefinitionArn,
+      taskArns: [],
+      byInstance: new Map(),
+    };
     run.candidates.set(key, group);
     // Read as soon as it is seen; the promise is awaited in judgeDrift (and shared by every cluster).
     run.readTaskDefinition(run.ecs, view.taskDefinitionArn).catch(() => undefined);
   }
   group.taskArns.push(view.taskArn);
+  if (view.containerInstanceArn) {
+    const onInstance = group.byInstance.get(view.containerInstanceArn) ?? [];
+    onInstance.push(view.taskArn);
+    group.byInstance.set(view.containerInstanceArn, onInstance);
+  }
 }
 
 async function judgeDrift(run: SweepRun, group: DriftCandidates): Promise<void> {
@@ -134,6 +166,30 @@ async function judgeDrift(run: SweepRun, group: DriftCandidates): Promise<void> 
     inv.find(driftFinding(group));
   } else if (verdict === "NOT_OPTED_IN") inv.ignore("NOT_OURS", n, about);
   else if (verdict === "HAS_SIDECAR") inv.ignore("SIDECAR_NOT_LISTED", n, about);
-  else if (verdict === "REFUSED") inv.ignore("INJECTION_REFUSED", n, about);
+  else if (verdict === "BRIDGE_INJECTED") {
+    inv.ignore("BRIDGE_INJECTED", n, about);
+    checkNodeCaches(run, group);
+  } else if (verdict === "REFUSED") inv.ignore("INJECTION_REFUSED", n, about);
   else inv.ignore("TASK_DEFINITION_NOT_FOUND", n, about);
+}
+
+/**
+ * Injected bridge tasks rely on their instance's node cache: an instance of a fully scanned cluster
+ * without a live daemon task is reported (once per instance and task definition).
+ */
+function checkNodeCaches(run: SweepRun, group: DriftCandidates): void {
+  const { inv } = run;
+  if (!inv.scanned.has(clusterNameOf(group.clusterArn))) return;
+  for (const [containerInstanceArn, taskArns] of group.byInstance) {
+    if (run.nodeCaches.has(instanceKey(group.clusterArn, containerInstanceArn))) continue;
+    inv.nodeCache.MISSING += 1;
+    inv.find(
+      nodeCacheMissingFinding({
+        clusterArn: group.clusterArn,
+        containerInstanceArn,
+        taskDefinitionArn: group.taskDefinitionArn,
+        taskArns,
+      }),
+    );
+  }
 }

@@ -53,7 +53,7 @@ export function requireTools(): Tools {
     ),
     busybox: findExecutable(
       ["/bin/busybox", "/usr/bin/busybox"],
-      "busybox is missing: install it (apt-get install busybox); CI installs it too",
+      "busybox is missing: install it (apt-get install busybox dash; busybox-static works too); CI installs it too",
     ),
     unshare: findExecutable(["/usr/bin/unshare", "/bin/unshare"], "unshare is missing: install util-linux"),
     mount: findExecutable(["/bin/mount", "/usr/bin/mount"], "mount is missing: install mount (util-linux)"),
