@@ -40,6 +40,7 @@ describe("dns-cache inject", () => {
   it("prints a RegisterTaskDefinition input and exits 0", async () => {
     const r = await run(["inject", "--file", example]);
     expect(r.code).toBe(EXIT.ok);
+    // What the task needs that dns-cache cannot see is for `check`; inject stays quiet.
     expect(r.stderr).toBe("");
     const out = JSON.parse(r.stdout);
     expect(out.containerDefinitions.map((c: { name: string }) => c.name)).toEqual([
@@ -151,8 +152,12 @@ describe("dns-cache check", () => {
     const r = await run(["check", "-f", example]);
     expect(r.code).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/^app: would inject/);
-    expect(r.stdout).toMatch(/container app: waits for dns-cache-init SUCCESS and dns-cache HEALTHY/);
+    expect(r.stdout).toMatch(/container app: waits for dns-cache-init SUCCESS and dns-cache START/);
     expect(r.stdout).toMatch(/memory: task 512 MiB, containers reserve 0 MiB, dns-cache adds 40 MiB/);
+    // The example's only image is in private ECR: nothing shows the task can reach ECR Public.
+    expect(r.stdout).toMatch(
+      /\n {2}warning: \S+ and \S+ are on Amazon ECR Public, which has no VPC endpoint[^\n]*cannot see the task's subnets/,
+    );
   });
 
   it("says when a definition is up to date, and prints JSON on request", async () => {
@@ -367,7 +372,7 @@ describe("issue 11 item 13: a bare containerDefinitions array (Terraform's conta
     expect(out[0]).toMatchObject({ ...containers[0] });
     expect(out[0].dependsOn).toEqual([
       { containerName: "dns-cache-init", condition: "SUCCESS" },
-      { containerName: "dns-cache", condition: "HEALTHY" },
+      { containerName: "dns-cache", condition: "START" },
     ]);
     expect(out[3].mountPoints).toEqual([
       { sourceVolume: "dns-cache", containerPath: "/dns-cache", readOnly: true },

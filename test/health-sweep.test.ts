@@ -188,6 +188,20 @@ describe.skipIf(process.env.DNS_CACHE_MUTATION_RUN)("a sweep of 10,000 tasks in 
     const sum = (name: string) => perCluster.reduce((total, line) => total + Number(line[name] ?? 0), 0);
     expect(sum("SidecarHealthy")).toBe(fleet.expected.HEALTHY);
     expect(sum("TasksWithoutSidecar")).toBe(fleet.expected.DRIFT);
+    // Coverage per cluster, in the same line: the share of running opted-in tasks that have the cache.
+    for (const line of perCluster) {
+      const withCache = [
+        "SidecarHealthy",
+        "SidecarStarting",
+        "SidecarUnhealthy",
+        "SidecarStopped",
+        "SidecarUnknown",
+      ]
+        .map((name) => Number(line[name] ?? 0))
+        .reduce((a, b) => a + b, 0);
+      const all = withCache + Number(line.TasksWithoutSidecar ?? 0);
+      if (all > 0) expect(line.Coverage).toBeCloseTo((100 * withCache) / all, 6);
+    }
   });
 });
 

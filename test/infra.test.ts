@@ -4,7 +4,7 @@
  * do (checked against the SDK calls in the code), and which sample events the rules let through.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientProvider, INJECTOR_SESSION_NAME } from "#shared/aws/clients.ts";
 import { zeroApiCalls } from "#shared/aws/ecs-tasks.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
-import { CACHE_CONTAINER } from "#shared/engine/constants.ts";
+import { enforcerObserver } from "#shared/enforcer/observer.ts";
+import { CACHE_CONTAINER, MARKER_TAGS } from "#shared/engine/constants.ts";
 import { envNameOf, OPTION_SPECS } from "#shared/engine/options.ts";
 import { METRIC_NAMES, zeroCounts, zeroNodeCacheCounts } from "#shared/health/classify.ts";
 import { loadHealthConfig } from "#shared/health/config.ts";
@@ -26,6 +27,7 @@ import { loadInjectorConfig } from "#shared/injector/config.ts";
 import type { OutcomeKind } from "#shared/injector/flow.ts";
 import { injectorObserver } from "#shared/injector/observer.ts";
 import { METRICS_NAMESPACE } from "#shared/runtime/observability.ts";
+import { buildFunction, functionNames, HANDLER } from "../scripts/build.mjs";
 import { reachable as reachableFrom, readSources, type SourceFile, sdkActions } from "./helpers/sdk-calls.ts";
 import {
   isObject,
@@ -43,6 +45,7 @@ const ROOT = new URL("../", import.meta.url);
 const INFRA = new URL("infra/", ROOT);
 const central = loadTemplate(new URL("template.yaml", INFRA));
 const member = loadTemplate(new URL("member-account.yaml", INFRA));
+const guard = loadTemplate(new URL("guard-scp.yaml", INFRA));
 
 const CENTRAL: Pseudo = {
   account: "111111111111",
@@ -74,6 +77,11 @@ const COMBOS: Array<[string, Params]> = [
   ["organisation", ORG],
   ["organisation, audit", ORG_AUDIT],
   ["tuned (no sweep, tracing, role patterns, alert bus ARN)", TUNED],
+  ["single account, enforcing", { EnforcerMode: "enforce" }],
+  [
+    "organisation, enforcing across the organisation, no stack checks",
+    { ...ORG, EnforcerMode: "enforce", SweepAccounts: "ORGANIZATION", CheckStacks: "off" },
+  ],
 ];
 
 const resolveCentral = (params: Params): Resolved => resolveTemplate(central, params, CENTRAL);
@@ -84,6 +92,7 @@ const memberParams = (overrides: Params = {}): Params => ({
   CentralEventBusArn: `arn:aws:events:us-east-1:${CENTRAL.account}:event-bus/dns-cache-ecs-events`,
   CentralInjectorRoleArn: `arn:aws:iam::${CENTRAL.account}:role/dns-cache-InjectorRole`,
   CentralHealthRoleArn: `arn:aws:iam::${CENTRAL.account}:role/dns-cache-HealthRole`,
+  CentralEnforcerRoleArn: `arn:aws:iam::${CENTRAL.account}:role/dns-cache-EnforcerRole`,
   RoleRegion: "eu-west-1",
   ...overrides,
 });
@@ -151,12 +160,31 @@ interface Declared {
 const inject = (r: Resolved) => r.conditions.InjectMode === true;
 const org = (r: Resolved) => r.conditions.OrgMode === true;
 const sweepOn = (r: Resolved) => r.conditions.SweepOn === true;
+const enforce = (r: Resolved) => r.conditions.EnforceMode === true;
+const stackChecks = (r: Resolved) => r.conditions.StackChecks === true;
+const sweepOrganization = (r: Resolved) => r.conditions.SweepOrganization === true;
 
 /**
  * The calls each function makes, by configuration. The tests below hold this table to the code both ways:
  * every call declared is in the function's sources, and every SDK call in functions/ and shared/ is declared.
  */
-const CALLS: Record<"injector" | "health", Declared[]> = {
+const CALLS: Record<"injector" | "health" | "enforcer", Declared[]> = {
+  enforcer: [
+    { action: "ecs:DescribeServices" },
+    { action: "ecs:ListClusters" },
+    { action: "ecs:ListServices" },
+    { action: "ecs:DescribeTaskDefinition" },
+    { action: "cloudformation:DescribeStacks", when: stackChecks },
+    // Writes, the shared copy path (register, settle gaps) and the guard and memory: enforce mode only.
+    { action: "ecs:UpdateService", when: enforce },
+    { action: "ecs:RegisterTaskDefinition", when: enforce },
+    { action: "ecs:ListTaskDefinitions", when: enforce },
+    { action: "ecs:DeregisterTaskDefinition", when: enforce },
+    ...powertoolsActions.map((action) => ({ action, when: enforce })),
+    { action: "events:PutEvents", when: enforce },
+    { action: "sts:AssumeRole", when: org },
+    { action: "organizations:ListAccounts", when: sweepOrganization },
+  ],
   injector: [
     { action: "ecs:DescribeTaskDefinition" },
     { action: "ecs:RegisterTaskDefinition", when: inject },
@@ -174,6 +202,7 @@ const CALLS: Record<"injector" | "health", Declared[]> = {
     { action: "ecs:ListTasks", when: sweepOn },
     { action: "ecs:DescribeTaskDefinition", when: sweepOn },
     { action: "sts:AssumeRole", when: org },
+    { action: "organizations:ListAccounts", when: (r) => sweepOn(r) && sweepOrganization(r) },
   ],
 };
 /** The calls made with a member account's credentials (through `ecsFor`): what the member role must allow. */
@@ -183,6 +212,13 @@ const MEMBER_CALLS = [
   "ecs:RegisterTaskDefinition",
   "ecs:DeregisterTaskDefinition",
   "ecs:DescribeTasks",
+  "ecs:DescribeServices",
+  "ecs:ListClusters",
+  "ecs:ListServices",
+  "ecs:UpdateService",
+  "cloudformation:DescribeStacks",
+  // The health function's organisation sweep.
+  "ecs:ListTasks",
 ];
 
 const withImplied = (actions: Iterable<string>): Set<string> =>
@@ -246,6 +282,9 @@ const NO_RESOURCE_TYPE = new Set([
   "ecs:ListTaskDefinitions",
   "ecs:DeregisterTaskDefinition",
   "ecs:ListClusters",
+  // Condition key ecs:cluster only.
+  "ecs:ListServices",
+  "organizations:ListAccounts",
   "xray:PutTraceSegments",
   "xray:PutTelemetryRecords",
 ]);
@@ -310,14 +349,27 @@ const TASK_STATE_NEGATIVE: Record<string, string> = {
   "task-state-change-other.json": "a task without the dns-cache container",
 };
 
-type RuleKind = "registration" | "task-state";
+const DEPLOYMENT_POSITIVE = ["deployment-completed.json"];
+const TAG_POSITIVE = ["tag-resource-opt-in.json"];
+const DEPLOYMENT_NEGATIVE: Record<string, string> = {
+  "deployment-in-progress.json": "a deployment still rolling out: only completed ones are acted on",
+};
+
+type RuleKind = "registration" | "task-state" | "deployment" | "tag";
 function patternsOf(r: Resolved): Array<{ id: string; kind: RuleKind; pattern: JsonObject; bus: string }> {
   return ofType(r, "AWS::Events::Rule")
     .filter(([, rule]) => rule.Properties.EventPattern !== undefined)
     .map(([id, rule]) => {
       const pattern = obj(rule.Properties.EventPattern);
       const detailType = asList(pattern["detail-type"]);
-      const kind: RuleKind = detailType.includes("ECS Task State Change") ? "task-state" : "registration";
+      const eventName = asList(obj(pattern.detail).eventName);
+      const kind: RuleKind = detailType.includes("ECS Task State Change")
+        ? "task-state"
+        : detailType.includes("ECS Deployment State Change")
+          ? "deployment"
+          : eventName.includes("TagResource")
+            ? "tag"
+            : "registration";
       return { id, kind, pattern, bus: String(rule.Properties.EventBusName ?? "default") };
     });
 }
@@ -408,74 +460,60 @@ describe("functions", () => {
   });
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it("are the injector and the health function", () => {
-    expect(functions.map(([id]) => id).sort()).toEqual(["HealthFunction", "InjectorFunction"]);
+  /** functions/<name>/handler.ts of a <Name>Function: the Makefile's build-%Function rule lower-cases the stem. */
+  const sourceName = (id: string) => id.replace(/Function$/, "").toLowerCase();
+
+  it("are every functions/<name>/handler.ts, each as <Name>Function", () => {
+    expect(functions.map(([id]) => sourceName(id)).sort()).toEqual(functionNames());
   });
 
-  it.each(functions)("%s: nodejs24.x on arm64, built with esbuild from its handler's sources", (id, fn) => {
+  it.each(functions)("%s: nodejs24.x on arm64, built by the Makefile with scripts/build.mjs", (id, fn) => {
     const props = { ...globals, ...fn.Properties };
     expect(props.Runtime).toBe("nodejs24.x");
     expect(props.Architectures).toEqual(["arm64"]);
-    expect(fn.Metadata?.BuildMethod).toBe("esbuild");
-    const build = obj(fn.Metadata?.BuildProperties);
+    // sam build runs `make build-<LogicalId>` in (a copy of) CodeUri, the project root.
+    expect(fn.Metadata?.BuildMethod).toBe("makefile");
+    expect(fn.Metadata?.BuildProperties).toBeUndefined();
     const codeUri = new URL(`${String(props.CodeUri).replace(/\/?$/, "/")}`, INFRA);
     expect(codeUri.href, `${id}: CodeUri is the project root`).toBe(ROOT.href);
-    const entries = asList(build.EntryPoints).map(String);
-    expect(entries).toHaveLength(1);
-    const entry = entries[0] as string;
-    expect(existsSync(new URL(entry, codeUri)), `${entry} exists`).toBe(true);
-    // Handler = <module>.<export>: esbuild writes the one entry point at the artifact's root.
-    expect(build.Outbase).toBeUndefined();
-    expect(build.UseNpmCi, `${id}: the build installs devDependencies (esbuild)`).toBe(true);
-    const handler = String(props.Handler);
-    const dot = handler.lastIndexOf(".");
-    expect(`${handler.slice(0, dot)}.ts`).toBe(entry.slice(entry.lastIndexOf("/") + 1));
-    const exported = handler.slice(dot + 1);
-    expect(readFileSync(new URL(entry, codeUri), "utf8")).toMatch(new RegExp(`export const ${exported}\\b`));
-    expect(build.Format).toBe("esm");
-    expect(build.OutExtension).toEqual([".js=.mjs"]);
+    expect(readFileSync(new URL("Makefile", codeUri), "utf8")).toMatch(
+      /^build-%Function:\n(?:\t.*\n)*\tnode scripts\/build\.mjs --function .*--outdir "\$\(ARTIFACTS_DIR\)"$/m,
+    );
+    expect(props.Handler).toBe(HANDLER);
+    const entry = new URL(`functions/${sourceName(id)}/handler.ts`, ROOT);
+    expect(readFileSync(entry, "utf8")).toMatch(/^export const handler\b/m);
+    // Source maps would be parsed at every cold start.
+    expect(JSON.stringify(props.Environment ?? {})).not.toContain("enable-source-maps");
   });
-
-  /**
-   * The esbuild command AWS Lambda Builders runs for BuildMethod esbuild: PascalCase properties become
-   * kebab-case flags (lists as --name:item), bundle/platform/outdir are its own, entry points are arguments.
-   */
-  function samEsbuildArgs(build: JsonObject, out: string): string[] {
-    const args: string[] = [];
-    const flags: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(build)) {
-      flags[key.replace(/(?<!^)([A-Z])/g, "_$1").toLowerCase()] = value;
-    }
-    for (const [key, value] of Object.entries(flags)) {
-      if (["bundle", "platform", "outdir", "entry_points", "use_npm_ci"].includes(key)) continue;
-      const flag = key.replaceAll("_", "-");
-      if (value === true) args.push(`--${flag}`);
-      else if (typeof value === "string") args.push(`--${flag}=${value}`);
-      else if (Array.isArray(value)) for (const item of value) args.push(`--${flag}:${String(item)}`);
-    }
-    args.push("--bundle", "--platform=node", `--outdir=${out}`);
-    if (!("target" in flags)) args.push("--target=es2020");
-    if (!("format" in flags)) args.push("--format=cjs");
-    if (!("minify" in flags)) args.push("--minify");
-    return [...asList(flags.entry_points).map(String), ...args];
-  }
 
   // Packaging, not logic: left out of mutation runs (vitest.mutation.config.ts).
   it.skipIf(process.env.DNS_CACHE_MUTATION_RUN).each(functions)(
-    "%s: the bundle sam build makes has the handler where Lambda looks",
+    "%s: sam build's artifact is byte for byte what npm run bench measures, and has the handler where Lambda looks",
     async (id, fn) => {
       const props = { ...globals, ...fn.Properties };
-      const out = join(outdir, id);
-      execFileSync(
-        fileURLToPath(new URL("node_modules/.bin/esbuild", ROOT)),
-        samEsbuildArgs(obj(fn.Metadata?.BuildProperties), out),
-        { cwd: fileURLToPath(ROOT), stdio: "pipe" },
-      );
-      const handler = String(props.Handler);
-      const bundle = join(out, `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
-      expect(existsSync(bundle), bundle).toBe(true);
-      expect(existsSync(`${bundle}.map`)).toBe(true);
+      const artifact = join(outdir, id, "sam");
+      const measured = join(outdir, id, "bench");
+      execFileSync("make", ["--no-print-directory", `build-${id}`, `ARTIFACTS_DIR=${artifact}`], {
+        cwd: fileURLToPath(ROOT),
+        stdio: "pipe",
+      });
+      // npm run bench builds dist/ with buildAll(), which calls this for each function.
+      await buildFunction(sourceName(id), measured, join(outdir, id, "maps"));
+      const files = (dir: string) => readdirSync(dir, { recursive: true, encoding: "utf8" }).sort();
+      expect(files(artifact)).toEqual(files(measured));
+      expect(
+        files(artifact).filter((f) => f.endsWith(".map")),
+        "no source maps in the artifact",
+      ).toEqual([]);
+      for (const file of files(measured)) {
+        if (!file.endsWith(".mjs")) continue;
+        expect(readFileSync(join(artifact, file)).equals(readFileSync(join(measured, file))), file).toBe(
+          true,
+        );
+      }
       // It loads, with the template's environment, and exports the handler.
+      const handler = String(props.Handler);
+      const bundle = join(artifact, `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
       const env = obj(obj(props.Environment).Variables);
       const saved = { ...process.env };
       Object.assign(process.env, env, { AWS_REGION: CENTRAL.region });
@@ -487,6 +525,7 @@ describe("functions", () => {
         Object.assign(process.env, saved);
       }
     },
+    60_000,
   );
 
   it.each(functions)("%s: logs to its own log group, with retention", (id, fn) => {
@@ -504,13 +543,14 @@ describe("functions", () => {
     const services = {
       InjectorFunction: "dns-cache-injector",
       HealthFunction: "dns-cache-health",
+      EnforcerFunction: "dns-cache-enforcer",
     } as const;
     for (const [id, service] of Object.entries(services)) {
       const env = obj(obj(resource(r, id).Properties.Environment).Variables);
       expect(env.POWERTOOLS_SERVICE_NAME).toBe(service);
       expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
-      const entry = asList(obj(resource(r, id).Metadata?.BuildProperties).EntryPoints)[0];
-      expect(readFileSync(new URL(String(entry), ROOT), "utf8")).toContain(`"${service}"`);
+      const entry = `functions/${id.replace(/Function$/, "").toLowerCase()}/handler.ts`;
+      expect(readFileSync(new URL(entry, ROOT), "utf8")).toContain(`"${service}"`);
     }
   });
 
@@ -727,6 +767,34 @@ describe("event patterns", () => {
     for (const p of orgRules) expect(p.bus).toBe(p.r.ref("CentralEventBus"));
   });
 
+  it("send completed deployments and opt-in tags to the enforcer on every bus", () => {
+    const of = (kind: RuleKind) => all.filter((p) => p.kind === kind).map((p) => `${p.where}: ${p.id}`);
+    expect(of("deployment")).toEqual([
+      "central, single account: DeploymentRule",
+      "central, organisation: DeploymentRule",
+      "central, organisation: OrgDeploymentRule",
+      "member account: DeploymentForwardRule",
+    ]);
+    expect(of("tag")).toEqual([
+      "central, single account: TagResourceRule",
+      "central, organisation: TagResourceRule",
+      "central, organisation: OrgTagResourceRule",
+      "member account: TagResourceForwardRule",
+    ]);
+  });
+
+  it("with OptInScope=all, pass every registration (the tag pre-filter is off)", () => {
+    const r = resolveCentral({ OptInScope: "all" });
+    const rule = patternsOf(r).find((p) => p.id === "RegistrationRule");
+    expect(matchesPattern(rule?.pattern ?? {}, loadSample("register-untagged.json"), "consistent")).toBe(
+      true,
+    );
+    const m = patternsOf(resolveMember({ OptInScope: "all" })).find(
+      (p) => p.id === "RegistrationForwardRule",
+    );
+    expect(matchesPattern(m?.pattern ?? {}, loadSample("register-untagged.json"), "consistent")).toBe(true);
+  });
+
   it("fit in an EventBridge rule and use only operators EventBridge supports", () => {
     for (const p of all) {
       expect(JSON.stringify(p.pattern).length).toBeLessThanOrEqual(4096);
@@ -740,6 +808,9 @@ describe("event patterns", () => {
       ...TASK_STATE_POSITIVE,
       ...Object.keys(REGISTRATION_NEGATIVE),
       ...Object.keys(TASK_STATE_NEGATIVE),
+      ...DEPLOYMENT_POSITIVE,
+      ...TAG_POSITIVE,
+      ...Object.keys(DEPLOYMENT_NEGATIVE),
       "scheduled-sweep.json",
     ]);
     for (const name of sampleNames) expect(named, `classify events/${name} in this test`).toContain(name);
@@ -748,11 +819,16 @@ describe("event patterns", () => {
   describe.each(sampleNames)("events/%s", (name) => {
     const event = loadSample(name);
     it.each(all.map((p) => [`${p.where}: ${p.id}`, p] as const))("%s", (_, p) => {
-      const positive =
-        p.kind === "registration" ? REGISTRATION_POSITIVE.includes(name) : TASK_STATE_POSITIVE.includes(name);
+      const positive = {
+        registration: REGISTRATION_POSITIVE,
+        "task-state": TASK_STATE_POSITIVE,
+        deployment: DEPLOYMENT_POSITIVE,
+        tag: TAG_POSITIVE,
+      }[p.kind].includes(name);
       const why =
         REGISTRATION_NEGATIVE[name] ??
         TASK_STATE_NEGATIVE[name] ??
+        DEPLOYMENT_NEGATIVE[name] ??
         (positive ? "a positive sample" : "another kind");
       expectMatch(p.pattern, event, positive, why);
     });
@@ -940,6 +1016,7 @@ describe("event patterns", () => {
 describe("least privilege", () => {
   const injectorSources = reachable("functions/injector/handler.ts");
   const healthSources = reachable("functions/health/handler.ts");
+  const enforcerSources = reachable("functions/enforcer/handler.ts");
   const reachableActions = (files: SourceFile[]) => {
     const actions = new Set(files.flatMap((f) => f.actions));
     if (files.some((f) => f.text.includes("@aws-lambda-powertools/idempotency/dynamodb"))) {
@@ -957,10 +1034,13 @@ describe("least privilege", () => {
     ]);
     const injector = reachableActions(injectorSources);
     const health = reachableActions(healthSources);
+    const enforcer = reachableActions(enforcerSources);
     for (const { action } of CALLS.injector) expect(injector, `injector calls ${action}`).toContain(action);
     for (const { action } of CALLS.health) expect(health, `health calls ${action}`).toContain(action);
-    for (const action of MEMBER_CALLS) expect(new Set([...injector, ...health])).toContain(action);
-    const declared = new Set([...CALLS.injector, ...CALLS.health].map((d) => d.action));
+    for (const { action } of CALLS.enforcer) expect(enforcer, `enforcer calls ${action}`).toContain(action);
+    for (const action of MEMBER_CALLS)
+      expect(new Set([...injector, ...health, ...enforcer])).toContain(action);
+    const declared = new Set([...CALLS.injector, ...CALLS.health, ...CALLS.enforcer].map((d) => d.action));
     for (const file of sources) {
       for (const action of file.actions) {
         expect(declared, `${file.path} sends ${action}: grant it in infra/ and declare it here`).toContain(
@@ -976,6 +1056,7 @@ describe("least privilege", () => {
     it.each([
       ["InjectorFunction", "injector"],
       ["HealthFunction", "health"],
+      ["EnforcerFunction", "enforcer"],
     ] as const)("%s's role grants exactly what it calls", (functionId, name) => {
       const [roleId, role] = roleOfFunction(r, functionId);
       const statements = statementsOf(role);
@@ -1029,8 +1110,20 @@ describe("least privilege", () => {
           patterns.length > 0 ? patterns : [`arn:${partition}:iam::${account}:role/*`],
         );
       }
+      const enforcer = statementsOf(roleOfFunction(r, "EnforcerFunction")[1]);
+      expect(statementWith(enforcer, "ecs:DescribeServices").Resource).toEqual([
+        `arn:${partition}:ecs:*:${account}:service/*/*`,
+      ]);
+      if (enforce(r)) {
+        expect(statementWith(enforcer, "ecs:UpdateService").Resource).toEqual([
+          `arn:${partition}:ecs:*:${account}:service/*/*`,
+        ]);
+        expect(statementWith(enforcer, "dynamodb:PutItem").Resource).toEqual([
+          r.getAtt("IdempotencyTable", "Arn"),
+        ]);
+      }
       if (org(r)) {
-        for (const statements of [injector, health]) {
+        for (const statements of [injector, health, enforcer]) {
           expect(statementWith(statements, "sts:AssumeRole").Resource).toEqual([
             `arn:${partition}:iam::*:role/${String(r.parameters.MemberRoleName)}`,
           ]);
@@ -1085,7 +1178,13 @@ describe("least privilege", () => {
             Principal: { AWS: `arn:aws:iam::${CENTRAL.account}:root` },
             Action: "sts:AssumeRole",
             Condition: {
-              ArnEquals: { "aws:PrincipalArn": [p.CentralInjectorRoleArn, p.CentralHealthRoleArn] },
+              ArnEquals: {
+                "aws:PrincipalArn": [
+                  p.CentralInjectorRoleArn,
+                  p.CentralHealthRoleArn,
+                  p.CentralEnforcerRoleArn,
+                ],
+              },
             },
           },
         ],
@@ -1109,6 +1208,7 @@ describe("least privilege", () => {
         new RegExp(`^(?:${String(obj(parameters[name]).AllowedPattern)})$`).test(String(value));
       expect(accepts("CentralInjectorRoleArn", outputs.InjectorRoleArn)).toBe(true);
       expect(accepts("CentralHealthRoleArn", outputs.HealthRoleArn)).toBe(true);
+      expect(accepts("CentralEnforcerRoleArn", outputs.EnforcerRoleArn)).toBe(true);
       expect(accepts("CentralEventBusArn", outputs.CentralEventBusArn)).toBe(true);
       expect(accepts("CentralAccountId", CENTRAL.account)).toBe(true);
     });
@@ -1127,7 +1227,12 @@ describe("least privilege", () => {
         { Effect: "Allow", Action: ["events:PutEvents"], Resource: [memberParams().CentralEventBusArn] },
       ]);
       expect(JSON.stringify(forwarder.Properties.AssumeRolePolicyDocument)).toContain("events.amazonaws.com");
-      for (const id of ["RegistrationForwardRule", "TaskStateChangeForwardRule"]) {
+      for (const id of [
+        "RegistrationForwardRule",
+        "TaskStateChangeForwardRule",
+        "DeploymentForwardRule",
+        "TagResourceForwardRule",
+      ]) {
         expect(resource(r, id).Properties.Targets).toEqual([
           {
             Id: "central-bus",
@@ -1143,11 +1248,46 @@ describe("least privilege", () => {
       expect(Object.keys(home.resources)).toEqual(["Placeholder"]);
       const elsewhere = resolveMember({}, { account: CENTRAL.account, region: "eu-west-1" });
       expect(Object.keys(elsewhere.resources).sort()).toEqual([
+        "DeploymentForwardRule",
         "ForwarderRole",
         "Placeholder",
         "RegistrationForwardRule",
+        "TagResourceForwardRule",
         "TaskStateChangeForwardRule",
       ]);
+    });
+  });
+});
+
+describe("the preventive guard (infra/guard-scp.yaml)", () => {
+  it("is off by default", () => {
+    expect(Object.keys(resolveTemplate(guard, {}, CENTRAL).resources)).toEqual([]);
+  });
+
+  it("denies RunTask and StartTask of opted-in task definitions without the dns-cache marker", () => {
+    const r = resolveTemplate(
+      guard,
+      { Guard: "on", TargetIds: "r-ab12", OptInTag: "platform/dns=on" },
+      CENTRAL,
+    );
+    const policy = resource(r, "GuardPolicy").Properties;
+    expect(policy.Type).toBe("SERVICE_CONTROL_POLICY");
+    expect(policy.TargetIds).toEqual(["r-ab12"]);
+    const content = JSON.parse(String(policy.Content)) as JsonObject;
+    expect(content).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DenyUninjectedOptedInTasks",
+          Effect: "Deny",
+          Action: ["ecs:RunTask", "ecs:StartTask"],
+          Resource: "arn:aws:ecs:*:*:task-definition/*",
+          Condition: {
+            StringEquals: { "aws:ResourceTag/platform/dns": "on" },
+            Null: { [`aws:ResourceTag/${MARKER_TAGS.version}`]: "true" },
+          },
+        },
+      ],
     });
   });
 });
@@ -1168,7 +1308,15 @@ describe("alarms and dashboard", () => {
     observer.outcome({ outcome, reason: "X" });
   }
   observer.retry(new RetryableError("THROTTLED", "x"), {});
-  healthObserver(quiet, recorder, "dns-cache-health").summary({
+  const enforcerMetrics = enforcerObserver(quiet, recorder, "enforce");
+  for (const outcome of ["converged", "audited", "left", "refused", "failed", "skipped"] as const) {
+    enforcerMetrics.decision({ outcome, reason: "X" });
+  }
+  enforcerMetrics.retry(new RetryableError("THROTTLED", "x"), {});
+  enforcerMetrics.flush();
+  const health = healthObserver(quiet, recorder, "dns-cache-health");
+  health.clusterCounts("prod", { ...zeroCounts(), HEALTHY: 3, DRIFT: 1 }, { zeros: true });
+  health.summary({
     trigger: "sweep",
     counts: zeroCounts(),
     nodeCache: zeroNodeCacheCounts(),
@@ -1184,6 +1332,20 @@ describe("alarms and dashboard", () => {
 
   const metricAlarm = (metric: string) =>
     alarms.find((a) => a.MetricName === metric || JSON.stringify(a.Metrics ?? []).includes(`"${metric}"`));
+
+  it("alarm when a cluster's coverage stays below the threshold, on the metric the health sweep publishes", () => {
+    const alarm = metricAlarm("CoverageLowest");
+    expect(published).toContain("CoverageLowest");
+    expect(alarm).toMatchObject({
+      ComparisonOperator: "LessThanThreshold",
+      Threshold: "90",
+      EvaluationPeriods: 3,
+    });
+    expect(resolveCentral({ CoverageThreshold: "75" }).resources.CoverageAlarm?.Properties.Threshold).toBe(
+      "75",
+    );
+    expect(resolveCentral({ SweepSchedule: "off" }).resources.CoverageAlarm).toBeUndefined();
+  });
 
   it("alarm on messages in either dead-letter queue", () => {
     for (const dlq of ["InjectorDeadLetterQueue", "HealthDeadLetterQueue"]) {

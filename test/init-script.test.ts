@@ -15,6 +15,7 @@ import {
   renderInitScript,
   VPC_RESOLVER,
 } from "#shared/engine/init-script.ts";
+import { renderSupervisor } from "#shared/engine/supervisor.ts";
 import {
   busyboxAppletDir,
   NOBODY,
@@ -42,7 +43,6 @@ const BASE: InitScriptConfig = {
   fallback: true,
   resolverTimeout: 1,
   resolverAttempts: 3,
-  installProbe: true,
 };
 
 function script(overrides: Partial<InitScriptConfig> = {}): string {
@@ -104,6 +104,11 @@ function forwardTargets(corefile: string): string[] {
 
 function isLoopback(ip: string): boolean {
   return ip.startsWith("127.") || ip === "::1";
+}
+
+/** A nameserver the script keeps: not the cache's own loopback, not the unspecified address. */
+function usable(ip: string): boolean {
+  return !isLoopback(ip) && ip !== "0.0.0.0" && ip !== "::";
 }
 
 function mode(path: string): number {
@@ -268,7 +273,7 @@ describe.each(SHELLS)("init script under $name", (shell) => {
     it("holds the Corefile (0644) and the probe (a copy of busybox, 0755) in a 0755 directory, even under umask 077", () => {
       const sb = sandbox("nameserver 10.0.0.2\nnameserver 10.1.0.2\n");
       expectSuccess(sb.run(shell, script(), { umask: "077" }));
-      expect(readdirSync(sb.volume).sort()).toEqual(["Corefile", "busybox"]);
+      expect(readdirSync(sb.volume).sort()).toEqual(["Corefile", "busybox", "supervise"]);
       expect(mode(sb.volume)).toBe(0o755);
       expect(mode(sb.corefile)).toBe(0o644);
       expect(mode(sb.probe)).toBe(0o755);
@@ -290,10 +295,12 @@ describe.each(SHELLS)("init script under $name", (shell) => {
       expect(corefile).toContain("  prometheus 127.0.0.1:9253\n");
     });
 
-    it("leaves the probe out when asked to", () => {
+    it("writes the supervisor (0644) that the cache container runs, byte for byte", () => {
       const sb = sandbox("nameserver 10.0.0.2\n");
-      expectSuccess(sb.run(shell, script({ installProbe: false })));
-      expect(readdirSync(sb.volume)).toEqual(["Corefile"]);
+      expectSuccess(sb.run(shell, script()));
+      const supervisor = join(sb.volume, "supervise");
+      expect(readFileSync(supervisor, "utf8")).toBe(renderSupervisor());
+      expect(mode(supervisor)).toBe(0o644);
     });
 
     it("creates a missing volume directory, parents included", () => {
@@ -321,7 +328,7 @@ describe.each(SHELLS)("init script under $name", (shell) => {
       expect(sb.readResolvConf()).toBe(first.resolv);
       expect(sb.readCorefile()).toBe(first.corefile);
       expect(statSync(sb.resolvConf).mtimeMs).toBe(first.stat.mtimeMs);
-      expect(readdirSync(sb.volume).sort()).toEqual(["Corefile", "busybox"]);
+      expect(readdirSync(sb.volume).sort()).toEqual(["Corefile", "busybox", "supervise"]);
     });
 
     it("rebuilds from the original when the options change (fallback on, off, on; other timeout; fixed upstreams)", () => {
@@ -389,10 +396,10 @@ describe.each(SHELLS)("init script under $name", (shell) => {
         vpc: true,
       },
       {
-        name: "several nameservers, in order",
+        name: "several nameservers, in order: two fallbacks (glibc reads three lines), all forwarded",
         input: "nameserver 10.0.0.2\nnameserver 172.16.0.23\nnameserver 10.1.0.2\n",
         want: {
-          fallbacks: ["10.0.0.2", "172.16.0.23", "10.1.0.2"],
+          fallbacks: ["10.0.0.2", "172.16.0.23"],
           kept: [],
           options: [],
           forward: ["10.0.0.2", "172.16.0.23", "10.1.0.2"],
@@ -402,11 +409,29 @@ describe.each(SHELLS)("init script under $name", (shell) => {
         name: "IPv6 nameservers",
         input: "nameserver fd00:ec2::253\nnameserver 10.0.0.2\nnameserver fe80::1%eth0\n",
         want: {
-          fallbacks: ["fd00:ec2::253", "10.0.0.2", "fe80::1%eth0"],
+          fallbacks: ["fd00:ec2::253", "10.0.0.2"],
           kept: [],
           options: [],
-          forward: ["fd00:ec2::253", "10.0.0.2", "fe80::1%eth0"],
+          // forward reads % as a TLS server name separator: a zone id stays a fallback only.
+          forward: ["fd00:ec2::253", "10.0.0.2"],
         },
+      },
+      {
+        name: "more than three nameservers: still at most three lines, the cache first",
+        input:
+          "nameserver 10.0.0.2\nnameserver 10.0.0.3\nnameserver 10.0.0.4\nnameserver 10.0.0.5\nnameserver 10.0.0.2\n",
+        want: {
+          fallbacks: ["10.0.0.2", "10.0.0.3"],
+          kept: [],
+          options: [],
+          forward: ["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"],
+        },
+      },
+      {
+        name: "only a zone-scoped nameserver: a fallback, and the cache forwards to the VPC resolver",
+        input: "nameserver fe80::1%eth0\n",
+        want: { fallbacks: ["fe80::1%eth0"], kept: [], options: [], forward: [VPC_RESOLVER] },
+        vpc: true,
       },
       {
         name: "a domain line",
@@ -462,7 +487,8 @@ describe.each(SHELLS)("init script under $name", (shell) => {
           fallbacks: ["fe80::1%eth0", "10.0.0.2"],
           kept: [],
           options: [],
-          forward: ["fe80::1%eth0", "10.0.0.2"],
+          // A scoped (%zone) address stays a resolv.conf fallback; CoreDNS cannot forward to it.
+          forward: ["10.0.0.2"],
         },
       },
       {
@@ -523,7 +549,7 @@ describe.each(SHELLS)("init script under $name", (shell) => {
         options: [],
         forward: ["10.0.0.2"],
       });
-      expect(readdirSync(sb.volume).sort()).toEqual(["Corefile", "busybox"]);
+      expect(readdirSync(sb.volume).sort()).toEqual(["Corefile", "busybox", "supervise"]);
     });
   });
 
@@ -536,7 +562,7 @@ describe.each(SHELLS)("init script under $name", (shell) => {
       expectWarnedAndUntouched(r, sb, input, /is not writable; the task runs without the DNS cache/);
       // The cache itself still gets its Corefile and probe, so it starts and turns healthy.
       expect(sb.readCorefile()).toBe(renderCorefile(BASE, "10.0.0.2"));
-      expect(readdirSync(sb.volume).sort()).toEqual(["Corefile", "busybox"]);
+      expect(readdirSync(sb.volume).sort()).toEqual(["Corefile", "busybox", "supervise"]);
     });
 
     it("resolv.conf not writable by an unprivileged user (0444, uid 65534): exit 0, warning, file unchanged", () => {
@@ -611,7 +637,7 @@ describe.each(SHELLS)("init script under $name", (shell) => {
     it("health probe cannot be copied: exit 0, warning, resolv.conf unchanged", () => {
       const sb = sandbox(input);
       const r = sb.run(shell, script(), { probeSource: join(sb.root, "no-such-busybox") });
-      expectWarnedAndUntouched(r, sb, input, /cannot install the health probe/);
+      expectWarnedAndUntouched(r, sb, input, /cannot install busybox for the supervisor and the probe/);
       expect(readdirSync(sb.volume)).not.toContain("busybox");
     });
   });
@@ -702,17 +728,6 @@ const resolvFile = fc
 /** Four script runs per case; DNS_CACHE_PROPERTY_RUNS raises it for a soak. */
 const PROPERTY_RUNS = Number(process.env.DNS_CACHE_PROPERTY_RUNS ?? 60);
 
-/** Addresses the script never forwards to: loopbacks (the cache itself) and "any" addresses. */
-function isUnusable(ip: string): boolean {
-  return isLoopback(ip) || /^(0\.0\.0\.0|::|0:0:0:0:0:0:0:1|::ffff:127\..*)$/.test(ip);
-}
-
-/** The original nameservers as upstreams: usable ones, each once, in order, at most the forward plugin's 15. */
-function expectedUpstreams(lines: readonly Line[]): string[] {
-  const usable = lines.flatMap((l) => (l.nameserver && !isUnusable(l.nameserver) ? [l.nameserver] : []));
-  return [...new Set(usable)].slice(0, 15);
-}
-
 const configChoice = fc.record({
   fallback: fc.boolean(),
   upstreams: fc.constantFrom<string[]>([], [], ["10.9.0.2"], ["10.9.0.2", "fd00::53"]),
@@ -727,12 +742,16 @@ describe("property: any plausible resolv.conf", () => {
           const sb = new Sandbox();
           try {
             sb.writeResolvConf(text);
-            const config = { ...choice, installProbe: false };
+            const config = { ...choice };
             expectSuccess(await sb.runAsync(shell, script(config)));
 
-            const originals = expectedUpstreams(lines);
+            const originals = [
+              ...new Set(lines.flatMap((l) => (l.nameserver && usable(l.nameserver) ? [l.nameserver] : []))),
+            ];
+            const forwardable = originals.filter((ip) => !ip.includes("%"));
             const want: Expectation = {
-              fallbacks: originals.length > 0 ? originals : [VPC_RESOLVER],
+              // At most three nameserver lines: the cache and two fallbacks.
+              fallbacks: (originals.length > 0 ? originals : [VPC_RESOLVER]).slice(0, 2),
               kept: lines.filter((l) => l.kept).map((l) => l.text),
               options: lines
                 .flatMap((l) => l.options ?? [])
@@ -740,8 +759,8 @@ describe("property: any plausible resolv.conf", () => {
               forward:
                 choice.upstreams.length > 0
                   ? choice.upstreams
-                  : originals.length > 0
-                    ? originals
+                  : forwardable.length > 0
+                    ? forwardable
                     : [VPC_RESOLVER],
             };
             expectRewritten(sb, text, want, choice.fallback);

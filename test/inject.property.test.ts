@@ -403,7 +403,7 @@ const partialOptions: fc.Arbitrary<PartialOptions> = fc.record(
     cacheDenialCapacity: fc.integer({ min: 1024, max: 1_000_000 }),
     cacheDenialTtl: fc.integer({ min: 1, max: 3600 }),
     prefetch: fc.boolean(),
-    serveStale: fc.constantFrom(null, "30s", "30m", "1h", "168h"),
+    serveStale: fc.constantFrom(null, "30s", "30m", "1h", "168h", "1h verify", "1h immediate"),
     healthCheck: fc.boolean(),
     healthPort: fc.oneof(fc.constant("auto" as const), fc.integer({ min: 1024, max: 65535 })),
     metricsPort: fc.oneof(fc.constant(null), fc.integer({ min: 1024, max: 65535 })),
@@ -563,6 +563,38 @@ describe("inject() on generated task definitions", () => {
         } else {
           expect(reasonsOf(redone)).toEqual(reasonsOf(direct));
         }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it("start order: apps wait only for init SUCCESS and cache START, HEALTHY only when wait-for healthy", () => {
+    // Nothing the cache does (bad image, Corefile it cannot load, crash loop, silence) can then hold an
+    // app for longer than the init script takes.
+    const waitFor = fc.constantFrom(undefined, "start" as const, "healthy" as const);
+    fc.assert(
+      fc.property(definition, partialOptions, waitFor, (generated, deployment, wait) => {
+        const explicit: PartialOptions = wait === undefined ? {} : { waitFor: wait };
+        const result = inject(generated.input, { deployment, explicit });
+        // The bridge path adds no containers: apps there depend on nothing of ours.
+        if (result.outcome !== "injected" || result.path !== "awsvpc") return;
+        const containers = result.definition.containerDefinitions;
+        const ours = new Set(["dns-cache", "dns-cache-init"]);
+        const healthy = result.options.waitFor === "healthy";
+        expect(healthy).toBe(wait === "healthy");
+        const cache = containers.find((c) => c.name === "dns-cache");
+        const init = containers.find((c) => c.name === "dns-cache-init");
+        for (const c of containers.filter((c) => !ours.has(c.name ?? ""))) {
+          const onOurs = (c.dependsOn ?? []).filter((d) => ours.has(d.containerName ?? ""));
+          expect(onOurs).toEqual([
+            { containerName: "dns-cache-init", condition: "SUCCESS" },
+            { containerName: "dns-cache", condition: healthy ? "HEALTHY" : "START" },
+          ]);
+        }
+        // The init container waits for nothing; the cache only for the init script.
+        expect(init?.dependsOn).toBeUndefined();
+        expect(cache?.dependsOn).toEqual([{ containerName: "dns-cache-init", condition: "SUCCESS" }]);
+        if (healthy) expect(cache?.healthCheck).toBeDefined();
       }),
       { numRuns: NUM_RUNS },
     );

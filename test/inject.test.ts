@@ -120,22 +120,33 @@ describe("inject", () => {
     expect(appRest).toEqual(source.containerDefinitions[0]);
     expect(dependsOn).toEqual([
       { containerName: INIT_CONTAINER, condition: "SUCCESS" },
-      { containerName: CACHE_CONTAINER, condition: "HEALTHY" },
+      { containerName: CACHE_CONTAINER, condition: "START" },
     ]);
     expect(init?.essential).toBe(false);
     expect(init?.entryPoint).toEqual(["sh", "-c"]);
     expect(init?.command?.[0]).toContain("nameserver 127.0.0.1");
     expect(cache?.essential).toBe(false);
     expect(cache?.restartPolicy).toEqual({ enabled: true, restartAttemptPeriod: 60 });
-    expect(cache?.healthCheck?.command).toEqual([
-      "CMD",
-      "/dns-cache/busybox",
-      "wget",
-      "-q",
-      "-O",
-      "/dev/null",
-      `http://127.0.0.1:${HEALTH_PORT_CANDIDATES[0]}/health`,
-    ]);
+    // A real DNS question for a name the Corefile answers itself, through the copied static busybox.
+    expect(cache?.healthCheck).toEqual({
+      command: [
+        "CMD",
+        "/dns-cache/busybox",
+        "nslookup",
+        "-type=a",
+        "-timeout=2",
+        "-retry=2",
+        "probe.dns-cache.invalid",
+        "127.0.0.1",
+      ],
+      interval: 5,
+      timeout: 3,
+      retries: 3,
+      startPeriod: 10,
+    });
+    expect(cache?.entryPoint).toEqual(["/dns-cache/busybox", "sh", "/dns-cache/supervise"]);
+    expect(cache?.command).toBeUndefined();
+    expect(init?.command?.[0]).toContain(`  health 127.0.0.1:${HEALTH_PORT_CANDIDATES[0]}\n`);
     expect(cache?.dependsOn).toEqual([{ containerName: INIT_CONTAINER, condition: "SUCCESS" }]);
     expect(cache?.mountPoints).toEqual([
       { sourceVolume: VOLUME, containerPath: "/dns-cache", readOnly: true },
@@ -215,7 +226,25 @@ describe("inject", () => {
     );
   });
 
-  it("waits for START and adds no health check or probe when health checks are off", () => {
+  it("waits for HEALTHY only when asked to, and refuses that without a health check", () => {
+    const out = injected(inject(fargateApp({ tags: [tag("dns-cache:wait-for", "healthy")] }))).definition;
+    expect(out.containerDefinitions[0]?.dependsOn).toEqual([
+      { containerName: INIT_CONTAINER, condition: "SUCCESS" },
+      { containerName: CACHE_CONTAINER, condition: "HEALTHY" },
+    ]);
+    const contradiction = inject(
+      fargateApp({ tags: [tag("dns-cache:wait-for", "healthy"), tag("dns-cache:health-check", "off")] }),
+    );
+    expect(reasons(contradiction)).toEqual([REFUSAL_REASONS.INVALID_OPTION]);
+    expect(contradiction.outcome === "refused" && contradiction.refusals[0]?.message).toMatch(
+      /wait-for healthy needs health-check on/,
+    );
+    expect(reasons(inject(fargateApp({ tags: [tag("dns-cache:wait-for", "ready")] })))).toEqual([
+      REFUSAL_REASONS.INVALID_OPTION,
+    ]);
+  });
+
+  it("waits for START and adds no health check when health checks are off; the supervisor stays", () => {
     const out = injected(inject(fargateApp({ tags: [tag("dns-cache:health-check", "off")] }))).definition;
     const cache = out.containerDefinitions.find((c) => c.name === CACHE_CONTAINER);
     expect(cache?.healthCheck).toBeUndefined();
@@ -225,7 +254,9 @@ describe("inject", () => {
     });
     const script = out.containerDefinitions.find((c) => c.name === INIT_CONTAINER)?.command?.[0] ?? "";
     expect(script).not.toContain("health 127.0.0.1");
-    expect(script).not.toContain("busybox.new");
+    // The supervisor keeps a silent cache restarted whether or not ECS checks its health.
+    expect(script).toContain("busybox.new");
+    expect(cache?.entryPoint).toEqual(["/dns-cache/busybox", "sh", "/dns-cache/supervise"]);
   });
 
   it("only copies awslogs log configurations, never secrets or a FireLens router", () => {
@@ -295,7 +326,9 @@ describe("options", () => {
       injected(inject(fargateApp({ tags }))).definition.containerDefinitions.find(
         (c) => c.name === INIT_CONTAINER,
       )?.command?.[0];
-    expect(script([])).toContain("serve_stale 1h immediate");
+    // verify by default: expired entries only when the upstream fails, never instead of asking it.
+    expect(script([])).toContain("serve_stale 1h verify");
+    expect(script([tag("dns-cache:serve-stale", "1h immediate")])).toContain("serve_stale 1h immediate");
     expect(script([tag("dns-cache:serve-stale", "30m verify")])).toContain("serve_stale 30m verify");
     expect(script([tag("dns-cache:serve-stale", "off")])).not.toContain("serve_stale");
   });

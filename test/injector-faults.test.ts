@@ -251,6 +251,64 @@ describe("the injector handler", () => {
     expect(response.results.map((r) => r.reason)).toEqual(["INJECTED", "MALFORMED_EVENT", "SELF_ECHO"]);
   }, 30_000);
 
+  // Issue 11, defect 1, played for real: the gap check fails after a late copy landed, SQS redelivers.
+  it("settles the gap on a retry that finds its late copy newest over a newer source's copy", async () => {
+    seed("race");
+    ecs.setFaults([
+      fault.slow("RegisterTaskDefinition", 400, { times: 1 }),
+      fault.next("ListTaskDefinitions", "error", 1, { errorType: "AccessDeniedException" }),
+    ]);
+    const first = handler(registrationEvent("race", 1), lambdaContext()).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    while (ecs.calls.count("RegisterTaskDefinition") === 0) await new Promise((r) => setTimeout(r, 5));
+    // While revision 1's copy is being registered, the user registers revision 2; it is injected as 3.
+    expect(seed("race")).toBe(2);
+    expect(await deliver(registrationEvent("race", 2))).toMatchObject({ reason: "INJECTED" });
+    // Revision 1's copy lands as 4; its gap check fails, so the invocation fails.
+    expect(await first).toMatchObject({ name: "RetryableError" });
+    expect(ecs.state.findTaskDefinition("race:4")?.status).toBe("ACTIVE");
+    // SQS redelivers: the retry must not stop at "already injected".
+    expect(await deliver(registrationEvent("race", 1))).toMatchObject({ reason: "SUPERSEDED" });
+    expect(ecs.state.findTaskDefinition("race:4")?.status).toBe("INACTIVE");
+    const newest = injectedRevisions("race").at(-1);
+    expect(newest?.revision).toBe(3);
+    expect(ecs.state.listTagsForResource(newest?.taskDefinitionArn ?? "")).toContainEqual({
+      key: MARKER_TAGS.sourceRevision,
+      value: "2",
+    });
+  }, 30_000);
+
+  // Issue 11, defect 3.
+  it("leaves the records that no longer fit the remaining time to SQS, untouched", async () => {
+    const sample = loadEvent<SQSEvent>("register-sqs.json");
+    const record = sample.Records[0];
+    if (!record) throw new Error("sample has no record");
+    for (const f of ["t1", "t2", "t3"]) seed(f);
+    const event: SQSEvent = {
+      Records: ["t1", "t2", "t3"].map((f) => ({
+        ...record,
+        messageId: `m-${f}`,
+        body: JSON.stringify(registrationEvent(f, 1)),
+      })),
+    };
+    // Less time left than one record's worst case: the first record is taken, no other is started.
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 90_000 };
+    const { result, lines } = await captureStdout(() => handler(event, context));
+    const response = result as { batchItemFailures: Array<{ itemIdentifier: string }>; results: Outcome[] };
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-t2" }, { itemIdentifier: "m-t3" }]);
+    expect(response.results.map((r) => r.reason)).toEqual(["INJECTED"]);
+    expect(injectedRevisions("t2")).toHaveLength(0);
+    expect(ecs.calls.count("DescribeTaskDefinition")).toBe(1);
+    expect(lines.join("\n")).toContain('"Deferred":2');
+    // With time enough, the whole batch goes through.
+    const roomy = { ...lambdaContext(), getRemainingTimeInMillis: () => 299_000 };
+    const again = (await handler(event, roomy)) as { batchItemFailures: unknown[] };
+    expect(again.batchItemFailures).toEqual([]);
+    expect(injectedRevisions("t3")).toHaveLength(1);
+  }, 30_000);
+
   it("logs one line per outcome with its EMF metric, and never the definition's secrets", async () => {
     seed("logged");
     const event = registrationEvent("logged", 1);

@@ -14,7 +14,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { RetryableError } from "#shared/aws/errors.ts";
 import { unguarded } from "#shared/aws/idempotency.ts";
 import { MARKER_TAGS } from "#shared/engine/constants.ts";
-import { serialize } from "#shared/engine/inject.ts";
+import { inject, serialize } from "#shared/engine/inject.ts";
 import { type InjectorConfig, loadInjectorConfig } from "#shared/injector/config.ts";
 import {
   handleRegistrationEvent,
@@ -69,6 +69,13 @@ function described(
 }
 
 beforeEach(() => ecsMock.reset());
+
+/** The tags of our copy of `source` as this version makes it with the default options. */
+function currentMarkers(source: number) {
+  const made = inject(described(source), { deployment: baseConfig.options, sourceRevision: source });
+  if (made.outcome !== "injected") throw new Error("the fixture must inject");
+  return (made.definition.tags ?? []).map((t) => ({ key: t.key ?? "", value: t.value ?? "" }));
+}
 
 async function run(event: unknown, d = deps()) {
   const obs = recorder();
@@ -234,12 +241,7 @@ describe("the injector", () => {
   });
 
   it("skips a source whose injected revision already exists (a redelivered event)", async () => {
-    ecsMock.on(DescribeTaskDefinitionCommand).resolves(
-      described(8, [
-        { key: "dns-cache", value: "enabled" },
-        { key: MARKER_TAGS.sourceRevision, value: "7" },
-      ]),
-    );
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(8, currentMarkers(7)));
     expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
       outcome: "skipped",
       reason: "ALREADY_INJECTED",
@@ -291,6 +293,33 @@ describe("the injector", () => {
       .containerDefinitions?.[1]?.command?.[0];
     expect(script).toContain("fallback=on");
     expect(script).toContain("fixed_upstreams='10.9.0.2'");
+  });
+
+  it("writes ECR Public images through the task account's pull-through cache when one is configured", async () => {
+    const registered = async (config: Partial<InjectorConfig>) => {
+      ecsMock.reset();
+      ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+      ecsMock.on(RegisterTaskDefinitionCommand).resolves({
+        taskDefinition: { taskDefinitionArn: arn(8), revision: 8 },
+      });
+      await run(loadEvent("register-tagged.json"), deps(config));
+      const input = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+      return input?.containerDefinitions?.slice(1).map((c) => c.image);
+    };
+    const mirrored = await registered({ pullThrough: { prefix: "dns-cache-ecr-public" } });
+    expect(mirrored).toEqual([
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/dns-cache-ecr-public/docker/library/busybox:1.37.0-musl",
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/dns-cache-ecr-public/eks-distro/coredns/coredns:v1.13.2-eks-1-36-1",
+    ]);
+    // Organisation mode: only the central account and region have the rule; others keep ECR Public.
+    const elsewhere = await registered({
+      pullThrough: { prefix: "dns-cache-ecr-public", onlyAccount: "999988887777", onlyRegion: "us-east-1" },
+    });
+    expect(elsewhere?.every((image) => image?.startsWith("public.ecr.aws/"))).toBe(true);
+    const otherRegion = await registered({
+      pullThrough: { prefix: "dns-cache-ecr-public", onlyAccount: "123456789012", onlyRegion: "eu-west-1" },
+    });
+    expect(otherRegion?.every((image) => image?.startsWith("public.ecr.aws/"))).toBe(true);
   });
 
   it("registers nothing in audit mode", async () => {
@@ -402,11 +431,7 @@ describe("revisions registered concurrently", () => {
     ecsMock
       .on(RegisterTaskDefinitionCommand)
       .resolves({ taskDefinition: { taskDefinitionArn: arn(revision), revision } });
-  const marked = (source: number) => [
-    { key: "dns-cache", value: "enabled" },
-    { key: MARKER_TAGS.version, value: "0.1.0" },
-    { key: MARKER_TAGS.sourceRevision, value: String(source) },
-  ];
+  const marked = (source: number) => currentMarkers(source);
 
   it("keeps its revision when what lies in between is deregistered or its own copy of an older source", async () => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
@@ -467,6 +492,88 @@ describe("revisions registered concurrently", () => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(8, marked(7)));
     expect(await run(event)).toMatchObject({ outcome: "skipped", reason: "ALREADY_INJECTED" });
   });
+
+  // Issue 11, defect 1: a retried event must settle the gap too, not only right after our registration.
+  it("deregisters our copy when a retried event finds it newest but burying a newer source's copy", async () => {
+    // 7 = the source; 8 = the user's next revision, injected as 9; our copy of 7 landed late as 10.
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app" }).resolves(described(10, marked(7)));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:8" }).resolves(described(8));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:9" }).resolves(described(9, marked(8)));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [10, 9, 8, 7].map(arn) });
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      outcome: "skipped",
+      reason: "SUPERSEDED",
+    });
+    expect(ecsMock).toHaveReceivedCommandWith(DeregisterTaskDefinitionCommand, { taskDefinition: arn(10) });
+    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
+  it("deregisters our late copy that buries an opted-out revision registered after its source", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app" }).resolves(described(9, marked(7)));
+    ecsMock
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: "app:8" })
+      .resolves(described(8, [{ key: "dns-cache", value: "disabled" }]));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [9, 8, 7].map(arn) });
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({ reason: "SUPERSEDED" });
+    expect(ecsMock).toHaveReceivedCommandWith(DeregisterTaskDefinitionCommand, { taskDefinition: arn(9) });
+  });
+
+  it("keeps our copy on a retry when only deregistered revisions or our older copies lie between", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app" }).resolves(described(10, marked(7)));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:9" }).resolves(described(9, marked(5)));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [10, 9, 7].map(arn) });
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      reason: "ALREADY_INJECTED",
+      injectedTaskDefinitionArn: arn(10),
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(DeregisterTaskDefinitionCommand);
+  });
+
+  it("keeps the earlier of two copies of one source when a retry finds the later one newest", async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app" }).resolves(described(9, marked(7)));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:8" }).resolves(described(8, marked(7)));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [9, 8, 7].map(arn) });
+    expect(await run(loadEvent("register-tagged.json"))).toMatchObject({
+      reason: "ALREADY_INJECTED",
+      injectedTaskDefinitionArn: arn(8),
+    });
+    expect(ecsMock).toHaveReceivedCommandWith(DeregisterTaskDefinitionCommand, { taskDefinition: arn(9) });
+  });
+
+  // Issue 11, defect 2: CloudTrail truncates large responses.
+  it.each([
+    ["omitted", { omitted: true, originalSize: 312_000 }],
+    ["an empty task definition", { taskDefinition: {} }],
+    ["a task definition without its ARN", { taskDefinition: { family: "app" } }],
+  ])("takes the family's newest revision when the response is %s", async (_, responseElements) => {
+    const event = loadEvent("register-tagged.json");
+    (event.detail as Record<string, unknown>).responseElements = responseElements;
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves(described(7));
+    registers(8);
+    expect(await run(event)).toMatchObject({
+      outcome: "injected",
+      taskDefinitionArn: arn(7),
+      injectedTaskDefinitionArn: arn(8),
+    });
+  });
+
+  it("does not skip a real source because a copy awaiting deregistration is newest (response left out)", async () => {
+    const event = loadEvent("register-tagged.json");
+    (event.detail as Record<string, unknown>).responseElements = { omitted: true };
+    // 8 = the source this event is about; 9 = our copy of 6, landed late, not yet deregistered.
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app" }).resolves(described(9, marked(6)));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:8" }).resolves(described(8));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: "app:9" }).resolves(described(9, marked(6)));
+    ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [9, 8, 6].map(arn) });
+    registers(10);
+    expect(await run(event)).toMatchObject({
+      outcome: "injected",
+      taskDefinitionArn: arn(8),
+      injectedTaskDefinitionArn: arn(10),
+    });
+    const tags = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.tags;
+    expect(tags).toContainEqual({ key: MARKER_TAGS.sourceRevision, value: "8" });
+  });
 });
 
 describe("configuration", () => {
@@ -484,6 +591,28 @@ describe("configuration", () => {
     expect(() =>
       loadInjectorConfig({ DNS_CACHE_MODE: "audit", DNS_CACHE_OPT_OUT_TAG: "dns-cache=enabled" }),
     ).toThrow(/DNS_CACHE_OPT_OUT_TAG/);
+  });
+
+  it("reads the pull-through cache prefix, limited to the central account and region in organisation mode", () => {
+    const base = { DNS_CACHE_MODE: "audit", DNS_CACHE_ECR_PULL_THROUGH_PREFIX: "dns-cache-ecr-public" };
+    expect(loadInjectorConfig(base).pullThrough).toEqual({ prefix: "dns-cache-ecr-public" });
+    expect(loadInjectorConfig({ DNS_CACHE_MODE: "audit" }).pullThrough).toBeUndefined();
+    expect(
+      loadInjectorConfig({ ...base, DNS_CACHE_ECR_PULL_THROUGH_PREFIX: "" }).pullThrough,
+    ).toBeUndefined();
+    expect(
+      loadInjectorConfig({
+        ...base,
+        DNS_CACHE_MEMBER_ROLE_NAME: "dns-cache-member",
+        DNS_CACHE_CENTRAL_ACCOUNT: "111122223333",
+        AWS_REGION: "eu-west-1",
+      }).pullThrough,
+    ).toEqual({ prefix: "dns-cache-ecr-public", onlyAccount: "111122223333", onlyRegion: "eu-west-1" });
+    for (const bad of ["A", "x", "Upper/case", "trailing/", "a".repeat(31), "two//slashes"]) {
+      expect(() => loadInjectorConfig({ ...base, DNS_CACHE_ECR_PULL_THROUGH_PREFIX: bad }), bad).toThrow(
+        /^DNS_CACHE_ECR_PULL_THROUGH_PREFIX: /,
+      );
+    }
   });
 
   it("reads defaults and engine options", () => {

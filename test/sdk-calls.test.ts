@@ -144,6 +144,8 @@ describe("valueImports", () => {
       `export * from "#shared/h.ts";`,
       `export const x = 1;`,
       `export { a };`,
+      `async function later() { return import("./lazy.ts"); }`,
+      `const pkg = await import("zod");`,
     ].join("\n");
     expect(valueImports("f.ts", text)).toEqual([
       "./a.ts",
@@ -153,6 +155,7 @@ describe("valueImports", () => {
       "./ns.ts",
       "./f.ts",
       "#shared/h.ts",
+      "./lazy.ts",
     ]);
   });
 });

@@ -6,6 +6,8 @@ import { type Env, readRequired } from "#shared/runtime/env.ts";
 export const INJECTOR_SESSION_NAME = "dns-cache-injector";
 /** The session name the health function uses when it assumes a member account's role. */
 export const HEALTH_SESSION_NAME = "dns-cache-health";
+/** The session name the enforcer uses when it assumes a member account's role. */
+export const ENFORCER_SESSION_NAME = "dns-cache-enforcer";
 
 export interface Target {
   account: string;

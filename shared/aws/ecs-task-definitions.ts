@@ -18,15 +18,31 @@ import { classify, RetryableError } from "./errors.ts";
  * retry backs off and rate-limits itself on throttling: the account's RegisterTaskDefinition budget
  * is shared with the customer's own deploy pipelines.
  */
+const MAX_ATTEMPTS = 6;
+const CONNECTION_TIMEOUT_MS = 3_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+
 export function ecsClientConfig(overrides: ECSClientConfig = {}): ECSClientConfig {
   return {
     retryMode: "adaptive",
-    maxAttempts: 6,
+    maxAttempts: MAX_ATTEMPTS,
     // Without throwOnRequestTimeout a slow answer is only logged, never abandoned and retried.
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
     ...overrides,
   };
 }
+
+/**
+ * The longest one ECS call can take with the client above: every attempt connects and times out,
+ * with the SDK's exponential backoff (100 ms base, doubling) between attempts.
+ */
+export const ECS_CALL_WORST_CASE_MS =
+  MAX_ATTEMPTS * (CONNECTION_TIMEOUT_MS + REQUEST_TIMEOUT_MS) +
+  Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => 100 * 2 ** (i + 1)).reduce((a, b) => a + b, 0);
 
 export type DescribedTaskDefinition = Pick<DescribeTaskDefinitionCommandOutput, "taskDefinition" | "tags">;
 

@@ -6,26 +6,19 @@ import {
 } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Context } from "aws-lambda";
 import { RetryableError } from "./errors.ts";
+import type { Guard, JsonObject } from "./guard.ts";
 
-type JsonObject = Record<string, unknown>;
-
-/** Runs `work` at most once per key (until the record expires); later calls get the first result. */
-export interface Guard {
-  run<T extends JsonObject>(key: string, work: () => Promise<T>): Promise<{ result: T; replayed: boolean }>;
-  registerLambdaContext(context: Context): void;
-}
-
-/** No guard: audit mode registers nothing, so there is nothing to guard. */
-export const unguarded: Guard = {
-  async run(_key, work) {
-    return { result: await work(), replayed: false };
-  },
-  registerLambdaContext() {},
-};
+// The handler imports this module only in inject mode; tests import `unguarded` from here too.
+export { type Guard, unguarded } from "./guard.ts";
 
 const REPLAYED = "__dnsCacheReplayed";
+
+/**
+ * The key prefix of the guard over copies: the injector and the enforcer share it, so one source gets
+ * one copy whichever function gets there first (Powertools would otherwise prefix the function's name).
+ */
+export const COPY_GUARD_PREFIX = "dns-cache.copies";
 
 /**
  * Powertools Idempotency on DynamoDB: a conditional write takes the key before the work starts, so
@@ -35,6 +28,7 @@ export function dynamoDbGuard(options: {
   tableName: string;
   client: DynamoDBClient;
   expiresAfterSeconds?: number;
+  keyPrefix?: string;
 }): Guard {
   const pending = new Map<string, () => Promise<JsonObject>>();
   const config = new IdempotencyConfig({
@@ -52,7 +46,7 @@ export function dynamoDbGuard(options: {
       if (!work) throw new Error("guarded work vanished");
       return work();
     },
-    { persistenceStore, config },
+    { persistenceStore, config, keyPrefix: options.keyPrefix ?? COPY_GUARD_PREFIX },
   );
   return {
     async run<T extends JsonObject>(key: string, work: () => Promise<T>) {

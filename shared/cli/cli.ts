@@ -253,7 +253,7 @@ function explain(result: InjectResult, family: string, notes: readonly string[] 
       .filter((c) => c.name !== CACHE_CONTAINER && c.name !== INIT_CONTAINER)
       .map(
         (c) =>
-          `  ~ container ${c.name}: waits for ${INIT_CONTAINER} SUCCESS and ${CACHE_CONTAINER} ${r.options.healthCheck ? "HEALTHY" : "START"}`,
+          `  ~ container ${c.name}: waits for ${INIT_CONTAINER} SUCCESS and ${CACHE_CONTAINER} ${r.options.waitFor === "healthy" ? "HEALTHY" : "START"}`,
       ),
     `  memory: ${mem.task !== undefined ? `task ${mem.task} MiB, ` : ""}containers reserve ${mem.containers} MiB, dns-cache adds ${mem.added} MiB`,
     ...(r.sourceRevision !== undefined ? [`  source revision: ${r.sourceRevision}`] : []),
@@ -263,6 +263,7 @@ function explain(result: InjectResult, family: string, notes: readonly string[] 
         `    ${name.padEnd(18)} ${value.padEnd(24)} (${r.optionSources[name as keyof typeof r.optionSources]})`,
     ),
     ...r.warnings.map((w) => `  warning: ${w}`),
+    ...(r.advisories ?? []).map((w) => `  warning: ${w}`),
     ...notes.map((n) => `  note: ${n}`),
     "",
   ];
@@ -314,7 +315,7 @@ function checkJson(result: InjectResult, family: string, notes: readonly string[
             describeOptions(result.options).map(({ name, value }) => [name, value]),
           ),
           optionSources: result.optionSources,
-          warnings: result.warnings,
+          warnings: [...result.warnings, ...(result.advisories ?? [])],
           ...(notes.length > 0 ? { notes } : {}),
         };
   return `${JSON.stringify(body, null, 2)}\n`;

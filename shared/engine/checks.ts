@@ -309,3 +309,48 @@ export function checkTags(userTagCount: number, markerCount: number): Refusal[] 
     ),
   ];
 }
+
+const PUBLIC_ECR = "public.ecr.aws/";
+// Private ECR (reachable through VPC endpoints) and the Fargate-internal pause/agent images say nothing
+// about internet access; an image from any other registry (Docker Hub by default) is pulled through it.
+const PRIVATE_ECR = /^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
+
+function pullsFromInternet(image: string): boolean {
+  return image !== "" && !PRIVATE_ECR.test(image);
+}
+
+/** 1.4.0 and later, LATEST, or absent (ECS then uses LATEST) carry the container restart policy. */
+function olderThan140(platformVersion: string): boolean {
+  const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(platformVersion.trim());
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major < 1 || (major === 1 && minor < 4);
+}
+
+/**
+ * What the task needs that dns-cache cannot see or check: warnings, never refusals (the definition is
+ * valid; the place it runs decides).
+ */
+export function prerequisiteWarnings(definition: TaskDefinitionInput, options: InjectOptions): string[] {
+  const warnings: string[] = [];
+  const ours = [options.corednsImage, options.initImage].filter((i) => i.startsWith(PUBLIC_ECR));
+  const theirs = definition.containerDefinitions.map((c) => c.image ?? "");
+  if (ours.length > 0 && !theirs.some(pullsFromInternet)) {
+    warnings.push(
+      `${ours.join(" and ")} ${ours.length > 1 ? "are" : "is"} on Amazon ECR Public, which has no VPC endpoint, and nothing in this definition shows internet access (all its images are in private ECR). dns-cache cannot see the task's subnets: if they have no NAT gateway or public IP, the task will not start because it cannot pull ${ours.length > 1 ? "them" : "it"}. Deploy with the ECR pull-through cache (EcrPullThroughCache=on) or set coredns-image and init-image to a private mirror`,
+    );
+  }
+  const compat = definition.requiresCompatibilities ?? [];
+  const platformVersion = (definition as { platformVersion?: unknown }).platformVersion;
+  if (typeof platformVersion === "string" && olderThan140(platformVersion)) {
+    warnings.push(
+      `platformVersion ${platformVersion}: the cache's container restart policy and the shared, writable /etc/resolv.conf need Fargate platform 1.4.0 or later`,
+    );
+  }
+  if (compat.includes("EC2") || compat.includes("EXTERNAL") || compat.length === 0) {
+    warnings.push(
+      "on EC2 (and ECS Anywhere) container instances need ECS agent 1.86.0 or later for the cache's container restart policy",
+    );
+  }
+  return warnings;
+}

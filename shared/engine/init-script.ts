@@ -1,4 +1,5 @@
 import { type CorefileConfig, renderCorefile } from "./corefile.ts";
+import { renderSupervisor } from "./supervisor.ts";
 
 export interface InitScriptConfig extends CorefileConfig {
   /** Fixed upstreams; empty: the task's own nameservers, read from resolv.conf at start. */
@@ -6,8 +7,6 @@ export interface InitScriptConfig extends CorefileConfig {
   fallback: boolean;
   resolverTimeout: number;
   resolverAttempts: number;
-  /** Copy the static busybox into the volume as the health probe. */
-  installProbe: boolean;
 }
 
 /** The VPC resolver, used only when the task's resolv.conf names no usable nameserver. */
@@ -15,8 +14,11 @@ export const VPC_RESOLVER = "169.254.169.253";
 export const ORIGINAL_PREFIX = "#dns-cache-orig: ";
 /** CoreDNS's forward plugin takes at most 15 upstreams. */
 const MAX_UPSTREAMS = 15;
+/** glibc reads at most 3 nameserver lines: the cache and two fallbacks. */
+const MAX_FALLBACKS = 2;
 
-const SAFE = /^[A-Za-z0-9 .:_%{}\n-]*$/;
+// Double quotes are literal in an unquoted here-document; $, ` and \ are not, so they are refused.
+const SAFE = /^[A-Za-z0-9 .:_%{}"\n-]*$/;
 
 /**
  * POSIX sh run by the init container (busybox) before anything else in the task. It never fails the
@@ -62,6 +64,7 @@ elif ! orig=$(tr -d '\\r' < "$R"); then
 fi
 
 nameservers=""
+forwardable=""
 count=0
 kept=""
 opts=""
@@ -78,7 +81,13 @@ while IFS= read -r line; do
           *)
             case " $nameservers " in
               *" $2 "*) ;;
-              *) [ "$count" -ge ${MAX_UPSTREAMS} ] || { nameservers="$nameservers $2"; count=$((count + 1)); } ;;
+              *)
+                nameservers="$nameservers $2"
+                # forward takes no zone id (% is its TLS name separator) and nothing but an address.
+                case "$2" in
+                  *[!0-9A-Fa-f.:]*) log "nameserver $2 kept as a fallback only: the cache forwards to plain addresses only" ;;
+                  *) [ "$count" -ge ${MAX_UPSTREAMS} ] || { forwardable="$forwardable $2"; count=$((count + 1)); } ;;
+                esac ;;
             esac ;;
         esac
       fi ;;
@@ -99,7 +108,7 @@ $orig
 EOF_ORIG
 
 upstreams="$fixed_upstreams"
-[ -n "$upstreams" ] || upstreams="\${nameservers# }"
+[ -n "$upstreams" ] || upstreams="\${forwardable# }"
 if [ -z "$upstreams" ]; then
   upstreams=${VPC_RESOLVER}
   log "no nameserver in $R; forwarding to the VPC resolver $upstreams"
@@ -114,20 +123,26 @@ mkdir -p "$D" && chmod 0755 "$D" || fail "cannot create $D"
 cat > "$D/Corefile.new" <<EOF_COREFILE || fail "cannot write $D/Corefile"
 ${corefile}EOF_COREFILE
 chmod 0644 "$D/Corefile.new" && mv -f "$D/Corefile.new" "$D/Corefile" || fail "cannot write $D/Corefile"
-${
-  config.installProbe
-    ? `if [ ! -x "$D/busybox" ]; then
-  cp "$B" "$D/busybox.new" && chmod 0755 "$D/busybox.new" && mv -f "$D/busybox.new" "$D/busybox" || fail "cannot install the health probe"
+# The cache container runs the supervisor with this busybox (its image has no shell); the health check
+# runs it as the probe. Without them the cache cannot start, so resolv.conf is then left alone.
+if [ ! -x "$D/busybox" ]; then
+  cp "$B" "$D/busybox.new" && chmod 0755 "$D/busybox.new" && mv -f "$D/busybox.new" "$D/busybox" || fail "cannot install busybox for the supervisor and the probe"
 fi
-`
-    : ""
-}
+cat > "$D/supervise.new" <<'EOF_SUPERVISOR' || fail "cannot write $D/supervise"
+${renderSupervisor()}EOF_SUPERVISOR
+chmod 0644 "$D/supervise.new" && mv -f "$D/supervise.new" "$D/supervise" || fail "cannot write $D/supervise"
+
 {
   echo "# Managed by dns-cache: queries go to the per-task DNS cache on 127.0.0.1 first."
   echo "nameserver 127.0.0.1"
   if [ "$fallback" = on ]; then
     # With no usable original nameserver, the VPC resolver is still a fallback.
-    for n in \${nameservers:-${VPC_RESOLVER}}; do echo "nameserver $n"; done
+    written=0
+    for n in \${nameservers:-${VPC_RESOLVER}}; do
+      [ "$written" -lt ${MAX_FALLBACKS} ] || break
+      echo "nameserver $n"
+      written=$((written + 1))
+    done
   fi
   printf '%s' "$kept"
   echo "options$opts timeout:${config.resolverTimeout} attempts:${config.resolverAttempts}"

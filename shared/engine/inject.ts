@@ -7,13 +7,26 @@ import {
   isBridge,
   wireNodeCache,
 } from "./bridge.ts";
-import { checkMemory, checkPlatform, checkPorts, checkTags, type MemoryAccount } from "./checks.ts";
+import {
+  checkMemory,
+  checkPlatform,
+  checkPorts,
+  checkTags,
+  type MemoryAccount,
+  prerequisiteWarnings,
+} from "./checks.ts";
 import { MARKER_TAGS, MAX_REQUEST_BYTES, VOLUME } from "./constants.ts";
 import { InvalidInputError, REFUSAL_REASONS, type Refusal } from "./errors.ts";
 import { parseTaskMemory } from "./memory.ts";
 import { type OptionLayers, type OptionSource, resolveOptions } from "./option-layers.ts";
 import { type InjectOptions, type OptionName, optionsDigest } from "./options.ts";
-import { buildContainers, firstEssentialAwslogs, waitForCache } from "./sidecars.ts";
+import {
+  buildContainers,
+  firstEssentialAwslogs,
+  type ImageMirror,
+  throughMirror,
+  waitForCache,
+} from "./sidecars.ts";
 import { type Stripped, strip } from "./strip.ts";
 import { type NormalizedDefinition, normalize, type TaskDefinitionInput } from "./task-definition.ts";
 import { VERSION } from "./version.ts";
@@ -32,6 +45,11 @@ export interface Injected {
   healthPort: number | null;
   sourceRevision?: number;
   warnings: string[];
+  /**
+   * What the task needs that dns-cache cannot see (ECR Public without visible internet access, platform
+   * minimums): `check` shows them; `inject` stays quiet, the definition being valid.
+   */
+  advisories?: string[];
   memory: MemoryAccount;
   /** Bridge path: each changed container's new dnsServers. */
   bridge?: { nodeCacheAddress: string; fallback: boolean; containers: BridgeContainerPlan[] };
@@ -49,6 +67,8 @@ export type InjectResult = Injected | Refused;
 export interface InjectContext extends OptionLayers {
   /** Overrides the source revision read from the input (the injector knows it from the event). */
   sourceRevision?: number;
+  /** Pull ECR Public images through this private registry's pull-through cache. */
+  imageMirror?: ImageMirror;
 }
 
 /** Pure: the same input and options always give the same output, byte for byte. */
@@ -66,7 +86,13 @@ export function injectNormalized(
   );
   const stripped = strip(normalized.definition);
   const { definition, wasInjected } = stripped;
-  const { options, sources, errors } = resolveOptions(definition, context);
+  const resolved = resolveOptions(definition, context);
+  const { sources, errors } = resolved;
+  const options: InjectOptions = {
+    ...resolved.options,
+    corednsImage: throughMirror(resolved.options.corednsImage, context.imageMirror),
+    initImage: throughMirror(resolved.options.initImage, context.imageMirror),
+  };
   const userContainers = definition.containerDefinitions;
   const ports = checkPorts(userContainers, options);
   const { memory, refusals: memoryRefusals } = checkMemory(definition, options);
@@ -86,6 +112,8 @@ export function injectNormalized(
   ];
   if (refusals.length > 0) return { outcome: "refused", refusals, wasInjected, warnings };
 
+  // Read before our containers join the definition: their images say nothing of the task's network.
+  const advisories = prerequisiteWarnings(definition, options);
   const ours = buildContainers(options, ports.healthPort, firstEssentialAwslogs(userContainers), memory.task);
   waitForCache(userContainers, options);
   definition.containerDefinitions = [...userContainers, ...ours];
@@ -107,6 +135,7 @@ export function injectNormalized(
     optionSources: sources,
     healthPort: ports.healthPort,
     warnings,
+    advisories,
     memory,
   };
   if (sourceRevision !== undefined) result.sourceRevision = sourceRevision;

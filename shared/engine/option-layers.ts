@@ -46,6 +46,11 @@ export function resolveOptions(definition: TaskDefinitionInput, layers: OptionLa
       `memory-limit (${options.memoryLimit} MiB) must be above memory (${options.memoryReservation} MiB)`,
     );
   }
+  if (options.waitFor === "healthy" && !options.healthCheck) {
+    errors.push(
+      "wait-for healthy needs health-check on: ECS waits for HEALTHY only on a container with a health check",
+    );
+  }
   if (options.metricsPort !== null && options.metricsPort === options.healthPort) {
     errors.push(`metrics-port and health-port are both ${options.metricsPort}`);
   }

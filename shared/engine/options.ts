@@ -17,7 +17,10 @@ export interface InjectOptions {
   prefetch: boolean;
   /** CoreDNS serve_stale arguments ("1h immediate"), or null for off. */
   serveStale: string | null;
+  /** A container health check that asks the cache a DNS question it answers itself. */
   healthCheck: boolean;
+  /** What the app containers wait for: the cache's START (default) or HEALTHY (needs the health check). */
+  waitFor: "start" | "healthy";
   /** "auto" picks a free port from a fixed list. */
   healthPort: number | "auto";
   /** null: no Prometheus endpoint. */
@@ -43,8 +46,9 @@ export const DEFAULT_OPTIONS: Readonly<InjectOptions> = Object.freeze({
   cacheDenialCapacity: 9984,
   cacheDenialTtl: 5,
   prefetch: true,
-  serveStale: "1h immediate",
+  serveStale: "1h verify",
   healthCheck: true,
+  waitFor: "start",
   healthPort: "auto",
   metricsPort: null,
   memoryReservation: 32,
@@ -173,6 +177,12 @@ function parseServeStale(raw: string): string | null {
 
 const port = intIn(1024, 65535);
 
+function parseWaitFor(raw: string): "start" | "healthy" {
+  const v = raw.trim().toLowerCase();
+  if (v === "start" || v === "healthy") return v;
+  throw new Error(`expected start or healthy, got "${raw}"`);
+}
+
 function parseHealthPort(raw: string): number | "auto" {
   return raw.trim().toLowerCase() === "auto" ? "auto" : port(raw);
 }
@@ -255,16 +265,23 @@ export const OPTION_SPECS = [
   spec({
     key: "serveStale",
     name: "serve-stale",
-    help: "answer from expired entries when upstreams fail, for this long, refreshing immediately or after verifying (off|1h|30m verify…)",
+    help: "answer from expired entries for this long; verify: only when the upstream fails to answer, immediate: at once, refreshing behind the answer (off|1h verify|30m immediate…)",
     parse: parseServeStale,
     format: (v) => v ?? "off",
   }),
   spec({
     key: "healthCheck",
     name: "health-check",
-    help: "container health check; apps wait for HEALTHY (on) or START (off)",
+    help: "container health check that asks the cache a DNS question it answers itself (on|off)",
     parse: parseBool,
     format: onOff,
+  }),
+  spec({
+    key: "waitFor",
+    name: "wait-for",
+    help: "what app containers wait for: the cache's START, or HEALTHY (about 5 s more per task start; needs health-check on)",
+    parse: parseWaitFor,
+    format: str,
   }),
   spec({
     key: "healthPort",

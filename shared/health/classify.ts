@@ -452,6 +452,16 @@ export function metricCounts(counts: Counts, zeros: boolean): Record<string, num
   return out;
 }
 
+/**
+ * The share (0–100) of running opted-in tasks that have the cache: tasks with the sidecar (in any class)
+ * against those plus the drifting ones; undefined when there are none.
+ */
+export function coverageOf(counts: Counts): number | undefined {
+  const withCache = HEALTH_CLASSES.reduce((n, c) => n + counts[c], 0);
+  const all = withCache + counts.DRIFT;
+  return all === 0 ? undefined : (100 * withCache) / all;
+}
+
 // ------------------------------------------------------------------ the node cache (bridge mode on EC2)
 
 /** Node cache daemon tasks per class, and instances running injected bridge tasks without one. */

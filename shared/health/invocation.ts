@@ -81,10 +81,17 @@ export interface HealthDeps {
   /** The ECS client for the account and region of a Task State Change event. */
   ecsFor(target: Target): ECSClient | Promise<ECSClient>;
   /**
-   * The sweep's ECS client: the function's own account and region. Organisation-wide sweeps are out of
-   * scope; members' tasks are covered by their Task State Change events.
+   * The sweep's ECS client: the function's own account and region (organisation sweeps: `sweepTargets`).
    */
   sweepEcs: ECSClient;
+  /**
+   * Organisation mode with DNS_CACHE_SWEEP_ACCOUNTS: the accounts and regions a sweep covers, each through
+   * `ecsFor` (the member role); absent: the function's own account and region only (`sweepEcs`).
+   */
+  sweepTargets?: () => Promise<{
+    targets: Target[];
+    failures: Array<Target & { reason: string; message: string }>;
+  }>;
   events: EventBridgeClient;
   observer: HealthObserver;
   now?: () => number;

@@ -3,6 +3,7 @@
  * (`sweep.ts`). Clients come in `HealthDeps`; what is decided is in `classify.ts`; logs and metrics go
  * through a `HealthObserver`.
  */
+import { limiter } from "#shared/runtime/concurrency.ts";
 import { isSqsEvent } from "#shared/runtime/lambda.ts";
 import { type HealthDeps, type HealthSummary, Invocation } from "./invocation.ts";
 import { sweep } from "./sweep.ts";
@@ -28,7 +29,7 @@ export async function handleHealthEvent(event: unknown, deps: HealthDeps): Promi
   }
   if (isTaskStateChange(event)) return checkTaskStateChanges([event], deps);
   if (isScheduledEvent(event)) {
-    if (deps.config.sweep) return sweep(deps);
+    if (deps.config.sweep) return deps.sweepTargets ? sweepAccounts(deps, deps.sweepTargets) : sweep(deps);
     return ignoredInvocation("SWEEP_DISABLED", "a scheduled event arrived but DNS_CACHE_SWEEP is off", deps);
   }
   return ignoredInvocation("UNRECOGNISED_EVENT", "neither a Task State Change nor a Scheduled Event", deps);
@@ -38,4 +39,54 @@ async function ignoredInvocation(reason: string, message: string, deps: HealthDe
   const inv = new Invocation("ignored", deps);
   inv.ignore(reason, 1, { message });
   return inv.finish();
+}
+
+/** Accounts swept at once in organisation mode. */
+const ACCOUNT_CONCURRENCY = 4;
+
+/** Adds up numbers, field by field (nested records too): the summary of several sweeps. */
+function addUp<T>(a: T, b: T): T {
+  if (typeof a === "number" && typeof b === "number") return (a + b) as T;
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b as Record<string, unknown>))
+      out[k] = k in out ? addUp(out[k], v) : v;
+    return out as T;
+  }
+  return a;
+}
+
+/**
+ * One sweep per account and region (each through the member role), a few at a time. An account that
+ * fails (its role cannot be assumed, say) is reported and counted; the others go on.
+ */
+async function sweepAccounts(
+  deps: HealthDeps,
+  listTargets: NonNullable<HealthDeps["sweepTargets"]>,
+): Promise<HealthSummary> {
+  const { targets, failures } = await listTargets();
+  for (const f of failures)
+    deps.observer.problem(f.reason, f.message, { account: f.account, region: f.region });
+  const limit = limiter(ACCOUNT_CONCURRENCY);
+  const summaries = await Promise.all(
+    targets.map((target) =>
+      limit(async () => {
+        try {
+          return await sweep({ ...deps, sweepEcs: await deps.ecsFor(target) });
+        } catch (error) {
+          deps.observer.problem("ACCOUNT_FAILED", (error as Error)?.message ?? String(error), { ...target });
+          return undefined;
+        }
+      }),
+    ),
+  );
+  const done = summaries.filter((s): s is HealthSummary => s !== undefined);
+  const [first, ...rest] = done;
+  if (!first) return ignoredInvocation("NO_ACCOUNT_SWEPT", "no account could be swept", deps);
+  const total = rest.reduce((sum, s) => addUp(sum, s), first);
+  return {
+    ...total,
+    trigger: "sweep",
+    callsFailed: total.callsFailed + failures.length + targets.length - done.length,
+  };
 }

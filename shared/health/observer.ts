@@ -2,7 +2,13 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { countWithDimension, publishCountsWithDimension } from "#shared/runtime/observability.ts";
 import { pick } from "#shared/runtime/pick.ts";
-import { FINDING_FIELDS, type Finding, metricCounts, NODE_CACHE_METRIC_NAMES } from "./classify.ts";
+import {
+  coverageOf,
+  FINDING_FIELDS,
+  type Finding,
+  metricCounts,
+  NODE_CACHE_METRIC_NAMES,
+} from "./classify.ts";
 import type { HealthObserver, HealthSummary } from "./invocation.ts";
 
 /** Exactly what may be logged of a finding: codes, names and ARNs; never environments or definitions. */
@@ -18,6 +24,8 @@ function loggable(f: Finding): Record<string, unknown> {
  * event's count the sidecars its tasks were found in (non-zero classes only).
  */
 export function healthObserver(logger: Logger, metrics: Metrics, serviceName: string): HealthObserver {
+  // The lowest per-cluster coverage of a sweep: what the coverage alarm watches.
+  let lowestCoverage: number | undefined;
   return {
     finding(f) {
       logger[f.kind === "UNKNOWN" ? "info" : "warn"](`${f.kind}: ${f.code}`, loggable(f));
@@ -29,7 +37,16 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
       logger.warn(`problem: ${reason}`, { outcome: "problem", reason, detail: message, ...about });
     },
     clusterCounts(clusterName, counts, { zeros }) {
-      publishCountsWithDimension(serviceName, metricCounts(counts, zeros), "ClusterName", clusterName);
+      // Coverage: a sweep's snapshot only (an event sees some tasks, not the cluster).
+      const coverage = zeros ? coverageOf(counts) : undefined;
+      if (coverage !== undefined) lowestCoverage = Math.min(lowestCoverage ?? 100, coverage);
+      publishCountsWithDimension(
+        serviceName,
+        metricCounts(counts, zeros),
+        "ClusterName",
+        clusterName,
+        coverage === undefined ? {} : { Coverage: coverage },
+      );
     },
     alertsFailed(failures) {
       const errorCodes: Record<string, number> = {};
@@ -43,6 +60,9 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
         metrics.addMetric(name, MetricUnit.Count, count);
       }
       if (sweep) metrics.addMetric("ClustersScanned", MetricUnit.Count, s.clustersScanned);
+      if (sweep && lowestCoverage !== undefined)
+        metrics.addMetric("CoverageLowest", MetricUnit.Percent, lowestCoverage);
+      lowestCoverage = undefined;
       for (const [key, name] of Object.entries(NODE_CACHE_METRIC_NAMES) as Array<
         [keyof typeof s.nodeCache, string]
       >) {

@@ -1,45 +1,40 @@
-import { z } from "zod";
+import * as z from "#shared/runtime/schema.ts";
 import { sidecarOf, type TaskView, timestampMs } from "./classify.ts";
 
-const Timestamp = z.union([z.string(), z.number()]).optional().nullable();
-const Text = z.string().optional().nullable();
+const maybe = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(schema));
+const Timestamp = maybe(z.union([z.string(), z.number()]));
+const Text = maybe(z.string());
+const Arn = z.string().check(z.startsWith("arn:"));
 
 /** The part of an EventBridge "ECS Task State Change" event the health function relies on. */
-const TaskStateChangeSchema = z
-  .object({
-    source: z.literal("aws.ecs"),
-    "detail-type": z.literal("ECS Task State Change"),
-    account: z.string().regex(/^\d{12}$/),
-    region: z.string().min(1),
-    id: z.string().optional(),
-    detail: z
-      .object({
-        clusterArn: z.string().startsWith("arn:"),
-        taskArn: z.string().startsWith("arn:"),
-        taskDefinitionArn: z.string().startsWith("arn:"),
-        version: z.number().int().nonnegative().optional(),
-        lastStatus: Text,
-        desiredStatus: Text,
-        startedAt: Timestamp,
-        createdAt: Timestamp,
-        containers: z
-          .array(
-            z
-              .object({
-                name: z.string(),
-                lastStatus: Text,
-                healthStatus: Text,
-                exitCode: z.number().int().optional().nullable(),
-                reason: Text,
-              })
-              .loose(),
-          )
-          .optional()
-          .nullable(),
-      })
-      .loose(),
-  })
-  .loose();
+const TaskStateChangeSchema = z.looseObject({
+  source: z.literal("aws.ecs"),
+  "detail-type": z.literal("ECS Task State Change"),
+  account: z.string().check(z.regex(/^\d{12}$/)),
+  region: z.string().check(z.minLength(1)),
+  id: z.optional(z.string()),
+  detail: z.looseObject({
+    clusterArn: Arn,
+    taskArn: Arn,
+    taskDefinitionArn: Arn,
+    version: z.optional(z.int().check(z.nonnegative())),
+    lastStatus: Text,
+    desiredStatus: Text,
+    startedAt: Timestamp,
+    createdAt: Timestamp,
+    containers: maybe(
+      z.array(
+        z.looseObject({
+          name: z.string(),
+          lastStatus: Text,
+          healthStatus: Text,
+          exitCode: maybe(z.int()),
+          reason: Text,
+        }),
+      ),
+    ),
+  }),
+});
 
 export interface TaskStateChange extends TaskView {
   /** The account and region the task runs in (a member account's, in an organisation). */

@@ -1,20 +1,16 @@
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { Target } from "#shared/aws/clients.ts";
-import {
-  type DescribedTaskDefinition,
-  deregisterTaskDefinition,
-  describeTaskDefinition,
-  listActiveRevisions,
-  type Registered,
-  RegistrationRejectedError,
-  registerTaskDefinition,
-} from "#shared/aws/ecs-task-definitions.ts";
+import { describeTaskDefinition } from "#shared/aws/ecs-task-definitions.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
-import type { Guard } from "#shared/aws/idempotency.ts";
-import { MARKER_TAGS } from "#shared/engine/constants.ts";
-import { InvalidInputError } from "#shared/engine/errors.ts";
-import { inject } from "#shared/engine/inject.ts";
-import type { TagMatch } from "#shared/runtime/env.ts";
+import type { Guard } from "#shared/aws/guard.ts";
+import {
+  type CopyKind,
+  type CopyPolicy,
+  type CopyResult,
+  copyOfRevision,
+  newestSource,
+} from "#shared/copies/copies.ts";
+import { imageMirrorFor } from "#shared/copies/policy.ts";
 import type { InjectorConfig } from "./config.ts";
 import { parseRegistrationEvent, type Registration } from "./registration-event.ts";
 
@@ -40,16 +36,6 @@ export interface InjectorDeps {
   guard: Guard;
   /** Single-account mode: the only account and region this deployment acts in. */
   home?: Target;
-}
-
-type Tags = DescribedTaskDefinition["tags"];
-
-function hasTag(tags: Tags, match: TagMatch): boolean {
-  return (tags ?? []).some((t) => t.key === match.key && t.value === match.value);
-}
-
-function tagValue(tags: Tags, key: string): string | undefined {
-  return (tags ?? []).find((t) => t.key === key)?.value;
 }
 
 function about(reg: Registration): Pick<Outcome, "family" | "taskDefinitionArn"> {
@@ -81,147 +67,67 @@ export function triage(
   return { registration: reg };
 }
 
-/** The source revision a dns-cache revision was made from; undefined for anyone else's revision. */
-function copyOf(d: DescribedTaskDefinition): number | undefined {
-  const text = tagValue(d.tags, MARKER_TAGS.sourceRevision);
-  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
-}
+/** How many revisions between a source and its copy are looked at, at most. */
+const MAX_BETWEEN = 10;
 
 function skipped(reason: string, reg: Registration, extra: Partial<Outcome> = {}): Outcome {
   return { outcome: "skipped", reason, ...about(reg), ...extra };
 }
 
+const OUTCOME_OF: Record<CopyKind, OutcomeKind> = {
+  made: "injected",
+  found: "skipped",
+  "would-make": "audited",
+  skipped: "skipped",
+  refused: "refused",
+  failed: "failed",
+};
+
+/** The injector's outcome of what became of the source. */
+export function outcomeOf(copy: CopyResult, reg: Registration): Outcome {
+  const target = copy.revision === undefined ? reg : { ...reg, revision: copy.revision };
+  return {
+    outcome: OUTCOME_OF[copy.kind],
+    reason: copy.reason,
+    ...(copy.message ? { message: copy.message } : {}),
+    ...(copy.reasons ? { reasons: copy.reasons } : {}),
+    ...about(target),
+    ...(copy.copyArn ? { injectedTaskDefinitionArn: copy.copyArn } : {}),
+  };
+}
+
+export function copyPolicy(config: InjectorConfig, target: Target): CopyPolicy {
+  const imageMirror = imageMirrorFor(config.pullThrough, target);
+  return {
+    scope: config.scope,
+    optIn: config.optIn,
+    optOut: config.optOut,
+    options: config.options,
+    write: config.mode !== "audit",
+    ...(imageMirror ? { imageMirror } : {}),
+  };
+}
+
 /**
- * Describes the family's newest ACTIVE revision: one call usually answers "is the source still the
- * newest?", "was it injected already?" and "what does it hold?". Then injects and registers.
+ * Describes the family's newest ACTIVE revision (when CloudTrail left the response out, the newest
+ * source is the registered revision), then finds or makes its copy through the shared path.
  */
-export async function processRegistration(reg: Registration, deps: InjectorDeps): Promise<Outcome> {
-  const { config } = deps;
+export async function processRegistration(reg: Registration, deps: InjectorDeps): Promise<CopyResult> {
   const ecs = await deps.ecsFor({ account: reg.account, region: reg.region });
   const latest = await describeTaskDefinition(ecs, reg.family);
   const latestRevision = latest?.taskDefinition?.revision;
   if (!latest || latestRevision === undefined) {
-    return skipped("SOURCE_NOT_FOUND", reg, { message: "the family has no ACTIVE revision" });
+    return { kind: "skipped", reason: "SOURCE_NOT_FOUND", message: "the family has no ACTIVE revision" };
   }
-  // CloudTrail leaves out the response of large calls: then the newest revision is the source.
-  const revision = reg.revision ?? (copyOf(latest) === undefined ? latestRevision : undefined);
-  if (revision === undefined) return skipped("ALREADY_INJECTED", reg);
-  const target: Registration = { ...reg, revision };
-
-  let source = latest;
-  if (latestRevision < revision)
-    return skipped("SOURCE_INACTIVE", target, { message: "the revision was deregistered" });
-  if (latestRevision > revision) {
-    const madeFrom = copyOf(latest);
-    if (madeFrom === revision) {
-      return skipped("ALREADY_INJECTED", target, {
-        injectedTaskDefinitionArn: latest.taskDefinition?.taskDefinitionArn,
-      });
-    }
-    if (madeFrom === undefined || madeFrom > revision) {
-      // Injecting an older revision would roll the family back over the newer one.
-      return skipped("SUPERSEDED", target, { message: `revision ${latestRevision} is newer` });
-    }
-    // The newest is our copy of an older source: this source is newer still, so read it itself.
-    const own = await describeTaskDefinition(ecs, `${reg.family}:${revision}`);
-    if (own?.taskDefinition?.status !== "ACTIVE") {
-      return skipped("SOURCE_INACTIVE", target, { message: "the revision was deregistered" });
-    }
-    source = own;
-  }
-  if (hasTag(source.tags, config.optOut)) return skipped("OPTED_OUT", target);
-  if (!hasTag(source.tags, config.optIn)) return skipped("NOT_OPTED_IN", target);
-  if (tagValue(source.tags, MARKER_TAGS.version) !== undefined) return skipped("ALREADY_INJECTED", target);
-
-  let result: ReturnType<typeof inject>;
-  try {
-    result = inject(
-      { taskDefinition: source.taskDefinition, tags: source.tags },
-      { deployment: config.options, sourceRevision: revision },
-    );
-  } catch (error) {
-    // The engine is pure: trying again would fail the same way, so report instead of retrying.
-    const reason = error instanceof InvalidInputError ? "INVALID_SOURCE" : "ENGINE_ERROR";
-    return { outcome: "failed", reason, message: (error as Error).message, ...about(target) };
-  }
-  if (result.outcome === "refused") {
-    const [first] = result.refusals;
-    return {
-      outcome: "refused",
-      reason: first?.reason ?? "REFUSED",
-      reasons: result.refusals.map((r) => r.reason),
-      message: result.refusals.map((r) => `${r.reason}: ${r.message}`).join("; "),
-      ...about(target),
-    };
-  }
-  if (config.mode === "audit") return { outcome: "audited", reason: "WOULD_INJECT", ...about(target) };
-
-  let registered: Registered;
-  try {
-    registered = await registerTaskDefinition(ecs, result.definition);
-  } catch (error) {
-    if (error instanceof RegistrationRejectedError)
-      return { outcome: "failed", reason: error.reason, message: error.message, ...about(target) };
-    throw error;
-  }
-  if (registered.revision !== revision + 1) return settleGap(ecs, target, revision, registered);
-  return {
-    outcome: "injected",
-    reason: "INJECTED",
-    injectedTaskDefinitionArn: registered.taskDefinitionArn,
-    ...about(target),
-  };
-}
-
-const MAX_BETWEEN = 10;
-
-/**
- * Revisions of a family are numbered in order, so ours usually follows the source directly. When it
- * does not, look at the ACTIVE revisions in between:
- * - our copy of this same source (a retried request that had in fact succeeded): keep that one;
- * - our copy of an older source: no matter, ours is newer and right;
- * - anyone else's revision (or our copy of a newer source): ours would bury it, so ours goes (that
- *   revision's own event injects it).
- */
-async function settleGap(
-  ecs: ECSClient,
-  reg: Registration,
-  revision: number,
-  registered: Registered,
-): Promise<Outcome> {
-  const between = (await listActiveRevisions(ecs, reg.family)).filter(
-    (r) => r > revision && r < registered.revision,
+  const revision = reg.revision ?? (await newestSource(ecs, reg.family, latest, latestRevision));
+  return copyOfRevision(
+    ecs,
+    { family: reg.family, revision },
+    copyPolicy(deps.config, { account: reg.account, region: reg.region }),
+    {
+      latest,
+    },
   );
-  let duplicate: string | undefined;
-  let blocking = between.length > MAX_BETWEEN;
-  for (const r of blocking ? [] : between.sort((a, b) => a - b)) {
-    const d = await describeTaskDefinition(ecs, `${reg.family}:${r}`);
-    if (d?.taskDefinition?.status !== "ACTIVE") continue;
-    const madeFrom = copyOf(d);
-    if (madeFrom === revision) duplicate ??= d.taskDefinition.taskDefinitionArn;
-    else if (madeFrom === undefined || madeFrom > revision) blocking = true;
-  }
-  if (!blocking && !duplicate) {
-    return {
-      outcome: "injected",
-      reason: "INJECTED",
-      injectedTaskDefinitionArn: registered.taskDefinitionArn,
-      ...about(reg),
-    };
-  }
-  await deregisterTaskDefinition(ecs, registered.taskDefinitionArn);
-  if (!blocking && duplicate) {
-    return {
-      outcome: "injected",
-      reason: "INJECTED",
-      message: `revision ${registered.revision} duplicated ${duplicate} (a retried request) and was deregistered`,
-      injectedTaskDefinitionArn: duplicate,
-      ...about(reg),
-    };
-  }
-  return skipped("SUPERSEDED", reg, {
-    message: `a newer revision was registered while injecting; ours (${registered.revision}) was deregistered`,
-  });
 }
 
 /** One source revision, or (when CloudTrail left out the response) one event. */
@@ -234,6 +140,8 @@ function guardKey(reg: Registration): string {
 export interface Observer {
   outcome(outcome: Outcome): void;
   retry(error: RetryableError, about: Partial<Outcome>): void;
+  /** Records of a batch left untouched for lack of time (reported as batch item failures). */
+  deferred?(count: number): void;
 }
 
 /**
@@ -260,7 +168,10 @@ export async function handleRegistrationEvent(
     return outcome;
   }
   try {
-    const { result, replayed } = await deps.guard.run(guardKey(reg), () => processRegistration(reg, deps));
+    const { result: copy, replayed } = await deps.guard.run(guardKey(reg), () =>
+      processRegistration(reg, deps),
+    );
+    const result = outcomeOf(copy, reg);
     const outcome: Outcome = replayed
       ? { ...result, outcome: "skipped", reason: "DUPLICATE_EVENT", firstOutcome: result.reason }
       : result;

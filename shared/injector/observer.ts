@@ -63,5 +63,9 @@ export function injectorObserver(logger: Logger, metrics: Metrics, mode: string)
       });
       countWithDimension(metrics, "Retried", "Reason", error.reason);
     },
+    deferred(count) {
+      logger.warn("deferred: TIME_BUDGET", { outcome: "deferred", reason: "TIME_BUDGET", count, mode });
+      countWithDimension(metrics, "Deferred", "Reason", "TIME_BUDGET", count);
+    },
   };
 }

@@ -1,56 +1,45 @@
-import { z } from "zod";
+import { partitionOf } from "#shared/aws/clients.ts";
 import { MARKER_TAGS } from "#shared/engine/constants.ts";
+import * as z from "#shared/runtime/schema.ts";
 
 const FAMILY = /^[A-Za-z0-9_-]{1,255}$/;
 const TASK_DEFINITION_ARN =
   /^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):(\d{12}):task-definition\/([A-Za-z0-9_-]{1,255}):(\d+)$/;
 
-const TagList = z
-  .array(z.object({ key: z.string().optional(), value: z.string().optional() }).loose())
-  .optional()
-  .nullable();
+const maybe = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(schema));
+
+const TagList = maybe(z.array(z.looseObject({ key: z.optional(z.string()), value: z.optional(z.string()) })));
 
 /** The part of an EventBridge "AWS API Call via CloudTrail" event for RegisterTaskDefinition we rely on. */
-const RegisterEventSchema = z
-  .object({
-    source: z.literal("aws.ecs"),
-    "detail-type": z.literal("AWS API Call via CloudTrail"),
-    account: z.string().regex(/^\d{12}$/),
-    region: z.string().min(1),
-    id: z.string().optional(),
-    detail: z
-      .object({
-        eventSource: z.literal("ecs.amazonaws.com"),
-        eventName: z.literal("RegisterTaskDefinition"),
-        eventID: z.string().optional(),
-        errorCode: z.string().optional(),
-        userIdentity: z
-          .object({ arn: z.string().optional(), sessionContext: z.object({}).loose().optional() })
-          .loose()
-          .optional()
-          .nullable(),
-        requestParameters: z
-          .object({ family: z.string().optional(), tags: TagList })
-          .loose()
-          .optional()
-          .nullable(),
-        responseElements: z
-          .object({
-            taskDefinition: z
-              .object({
-                taskDefinitionArn: z.string().regex(TASK_DEFINITION_ARN),
-                family: z.string().optional(),
-                revision: z.number().int().positive().optional(),
-              })
-              .loose(),
-          })
-          .loose()
-          .optional()
-          .nullable(),
-      })
-      .loose(),
-  })
-  .loose();
+const RegisterEventSchema = z.looseObject({
+  source: z.literal("aws.ecs"),
+  "detail-type": z.literal("AWS API Call via CloudTrail"),
+  account: z.string().check(z.regex(/^\d{12}$/)),
+  region: z.string().check(z.minLength(1)),
+  id: z.optional(z.string()),
+  detail: z.looseObject({
+    eventSource: z.literal("ecs.amazonaws.com"),
+    eventName: z.literal("RegisterTaskDefinition"),
+    eventID: z.optional(z.string()),
+    errorCode: z.optional(z.string()),
+    userIdentity: maybe(
+      z.looseObject({ arn: z.optional(z.string()), sessionContext: z.optional(z.looseObject({})) }),
+    ),
+    requestParameters: maybe(z.looseObject({ family: z.optional(z.string()), tags: TagList })),
+    responseElements: maybe(
+      z.looseObject({
+        // Absent when CloudTrail truncated the response (`omitted: true`): the family's newest then.
+        taskDefinition: maybe(
+          z.looseObject({
+            taskDefinitionArn: z.optional(z.string().check(z.regex(TASK_DEFINITION_ARN))),
+            family: z.optional(z.string()),
+            revision: z.optional(z.int().check(z.positive())),
+          }),
+        ),
+      }),
+    ),
+  }),
+});
 
 export interface Registration {
   /** Absent when CloudTrail left out the response (it does for large calls). */
@@ -74,7 +63,7 @@ export type ParsedEvent =
   | { ok: true; registration: Registration }
   | { ok: false; reason: EventReason; message: string };
 
-function describeIssue(error: z.ZodError): string {
+function describeIssue(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   return issue ? `${issue.path.join(".") || "event"}: ${issue.message}` : "invalid event";
 }
@@ -101,7 +90,7 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
   const requestMarked = (detail.requestParameters?.tags ?? []).some((t) => t.key === MARKER_TAGS.version);
   const td = detail.responseElements?.taskDefinition;
   let registration: Registration;
-  if (td) {
+  if (td?.taskDefinitionArn) {
     const m = TASK_DEFINITION_ARN.exec(td.taskDefinitionArn);
     if (!m) return { ok: false, reason: "MALFORMED_EVENT", message: "task definition ARN is malformed" };
     const [, partition = "aws", region = "", account = "", family = "", revision = "0"] = m;
@@ -126,7 +115,7 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
     }
     registration = {
       family,
-      partition: "aws",
+      partition: partitionOf(parsed.data.region),
       account: parsed.data.account,
       region: parsed.data.region,
       requestMarked,

@@ -36,6 +36,7 @@ export function publishCountsWithDimension(
   counts: Readonly<Record<string, number>>,
   dimension: string,
   value: string,
+  percentages: Readonly<Record<string, number>> = {},
 ): void {
   const entries = Object.entries(counts);
   if (entries.length === 0) return;
@@ -45,5 +46,7 @@ export function publishCountsWithDimension(
     defaultDimensions: { [dimension]: value },
   });
   for (const [name, count] of entries) metrics.addMetric(name, MetricUnit.Count, count);
+  for (const [name, percent] of Object.entries(percentages))
+    metrics.addMetric(name, MetricUnit.Percent, percent);
   metrics.publishStoredMetrics();
 }

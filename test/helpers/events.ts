@@ -25,3 +25,23 @@ export function registrationEvent(
     (detail.userIdentity as Json).arn = `arn:aws:sts::123456789012:assumed-role/some-role/${options.session}`;
   return event;
 }
+
+/** An ECS Deployment State Change event for a service ARN. */
+export function deploymentEvent(serviceArn: string, eventName = "SERVICE_DEPLOYMENT_COMPLETED"): Json {
+  const event = loadEvent("deployment-completed.json");
+  event.resources = [serviceArn];
+  (event.detail as Json).eventName = eventName;
+  return event;
+}
+
+/** A CloudTrail TagResource event adding `tags` to `resourceArn`. */
+export function tagResourceEvent(
+  resourceArn: string,
+  tags: Array<{ key: string; value: string }> = [{ key: "dns-cache", value: "enabled" }],
+): Json {
+  const event = loadEvent("tag-resource-opt-in.json");
+  const request = (event.detail as Json).requestParameters as Json;
+  request.resourceArn = resourceArn;
+  request.tags = tags;
+  return event;
+}

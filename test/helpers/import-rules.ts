@@ -70,7 +70,9 @@ export function layerOf(path: string): string | undefined {
 }
 
 /** Flows: one folder per function's flow under shared/. */
-const FLOWS = ["injector", "health"];
+const FLOWS = ["injector", "health", "enforcer"];
+/** Flows that register copies: they share the one path that makes or finds them (shared/copies). */
+const COPYING_FLOWS = ["injector", "enforcer"];
 
 interface Rule {
   /** Project layers this layer may import (its own always). */
@@ -86,6 +88,8 @@ interface Rule {
 const SDK = ["@aws-sdk/", "@smithy/"];
 const POWERTOOLS = ["@aws-lambda-powertools/"];
 const LAMBDA_TYPES = ["aws-lambda"];
+// zod/mini and its English locale only, through shared/runtime/schema.ts: classic "zod" is half a bundle.
+const ZOD = ["zod/mini", "zod/locales"];
 
 export const RULES: Record<string, Rule> = {
   // Pure: no I/O, no SDK, nothing outside the engine. Hashing and IP parsing are computations.
@@ -96,8 +100,8 @@ export const RULES: Record<string, Rule> = {
     builtins: ["node:crypto", "node:net"],
   },
   // What every function shares at run time: settings from the environment, logs and metrics, SQS records,
-  // ARNs, bounded concurrency. No AWS calls.
-  runtime: { layers: [], packages: POWERTOOLS, typePackages: LAMBDA_TYPES, builtins: [] },
+  // ARNs, bounded concurrency, zod for the event parsers. No AWS calls.
+  runtime: { layers: [], packages: [...POWERTOOLS, ...ZOD], typePackages: LAMBDA_TYPES, builtins: [] },
   // Adapters: AWS calls, each taking its client. Never a flow.
   aws: {
     layers: ["engine", "runtime"],
@@ -107,12 +111,14 @@ export const RULES: Record<string, Rule> = {
   },
   // The CLI: the engine and the file system, no AWS at all.
   cli: { layers: ["engine"], packages: ["jsonc-parser"], builtins: ["node:fs/promises", "node:util"] },
+  // "Make or find the injected copy of exactly revision N": engine plus adapters, no logs, no flow.
+  copies: { layers: ["engine", "runtime", "aws"], packages: [], typePackages: SDK, builtins: [] },
   ...Object.fromEntries(
     FLOWS.map((flow) => [
       flow,
       {
-        layers: ["engine", "runtime", "aws"],
-        packages: ["zod", "@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
+        layers: ["engine", "runtime", "aws", ...(COPYING_FLOWS.includes(flow) ? ["copies"] : [])],
+        packages: ["@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
         typePackages: [...SDK, ...POWERTOOLS, ...LAMBDA_TYPES],
         builtins: [],
       } satisfies Rule,

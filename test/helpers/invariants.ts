@@ -259,7 +259,15 @@ export function preservationProblems(base: JsonObject, output: JsonObject): stri
   const cache = after.find((c) => c.name === CACHE_NAME);
   const init = after.find((c) => c.name === INIT_NAME);
   if (!cache || !init) problems.push(`missing ${CACHE_NAME} or ${INIT_NAME}`);
-  const appCondition = isObject(cache?.healthCheck) ? "HEALTHY" : "START";
+  // START unless the family asks for HEALTHY: nothing the cache does may hold the app for longer than the
+  // init script takes.
+  const waitTag = tagsOf(base).find((t) => t.key === "dns-cache:wait-for");
+  const appCondition =
+    String(waitTag?.value ?? "")
+      .trim()
+      .toLowerCase() === "healthy" && isObject(cache?.healthCheck)
+      ? "HEALTHY"
+      : "START";
   before.forEach((original, i) => {
     const out = after[i];
     if (!out || out.name !== original.name) {
@@ -302,11 +310,8 @@ export function preservationProblems(base: JsonObject, output: JsonObject): stri
   if (!added.some((t) => t.key === "dns-cache:version")) problems.push("no dns-cache:version marker tag");
 
   const ports = declaredPortSpans(before);
-  const healthCommand = isObject(cache?.healthCheck) ? cache.healthCheck.command : undefined;
-  const healthUrl = Array.isArray(healthCommand)
-    ? healthCommand.find((a) => typeof a === "string" && a.startsWith("http://"))
-    : undefined;
-  const healthPort = typeof healthUrl === "string" ? Number(/:(\d+)\//.exec(healthUrl)?.[1]) : undefined;
+  const initScript = Array.isArray(init?.command) ? String(init.command[0] ?? "") : "";
+  const healthPort = Number(/^ {2}health 127\.0\.0\.1:(\d+)$/m.exec(initScript)?.[1]) || undefined;
   for (const port of [53, ...(healthPort ? [healthPort] : [])]) {
     const user = ports.find((p) => port >= p.from && port <= p.to);
     if (user) problems.push(`port ${port} used by the cache is declared by ${user.container}`);

@@ -15,6 +15,8 @@ export const IAM_PREFIX: Record<string, string> = {
   "client-sts": "sts",
   "client-eventbridge": "events",
   "client-dynamodb": "dynamodb",
+  "client-cloudformation": "cloudformation",
+  "client-organizations": "organizations",
 };
 
 /** A local name bound to an @aws-sdk package: one export of it, or the whole module. */
@@ -144,7 +146,10 @@ export function sdkActions(fileName: string, text: string): string[] {
   return actions;
 }
 
-/** Project modules a file loads at run time: value imports and re-exports, relative or #shared/. */
+/**
+ * Project modules a file loads at run time: value imports and re-exports, relative or #shared/, then
+ * dynamic import()s (a module the build loads only when it is needed).
+ */
 export function valueImports(fileName: string, text: string): string[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
   const out: string[] = [];
@@ -172,6 +177,12 @@ export function valueImports(fileName: string, text: string): string[] {
       out.push(node.moduleSpecifier.text);
     }
   }
+  const visit = (node: ts.Node): void => {
+    const specifier = ts.isCallExpression(node) ? dynamicImportOf(node) : undefined;
+    if (specifier !== undefined && local(specifier)) out.push(specifier);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
   return out;
 }
 

@@ -21,11 +21,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type {
+  CreateServiceCommandInput,
+  DeleteServiceCommandInput,
   DeregisterTaskDefinitionCommandInput,
   DescribeClustersCommandInput,
+  DescribeServicesCommandInput,
   DescribeTaskDefinitionCommandInput,
   DescribeTasksCommandInput,
   ListClustersCommandInput,
+  ListServicesCommandInput,
   ListTagsForResourceCommandInput,
   ListTaskDefinitionFamiliesCommandInput,
   ListTaskDefinitionsCommandInput,
@@ -33,6 +37,7 @@ import type {
   RegisterTaskDefinitionCommandInput,
   TagResourceCommandInput,
   UntagResourceCommandInput,
+  UpdateServiceCommandInput,
 } from "@aws-sdk/client-ecs";
 import { clientError, EcsError, EcsState, type EcsStateOptions, invalidParameter } from "./ecs-state.ts";
 import { readBody, sendJson } from "./http.ts";
@@ -63,6 +68,11 @@ export const OPERATIONS = [
   "DescribeClusters",
   "ListTasks",
   "DescribeTasks",
+  "CreateService",
+  "DescribeServices",
+  "ListServices",
+  "UpdateService",
+  "DeleteService",
 ] as const;
 
 export type Operation = (typeof OPERATIONS)[number];
@@ -425,6 +435,32 @@ const HANDLERS: Record<Operation, Handler> = {
     const input = raw as ListTasksCommandInput;
     const page = paginate("ListTasks", state.listTaskArns(input.cluster, input), input);
     return { taskArns: page.items, nextToken: page.nextToken };
+  },
+  CreateService: (state, raw) => ({
+    service: state.createService(raw as CreateServiceCommandInput, { completed: false }),
+  }),
+  DescribeServices: (state, raw) => {
+    const input = raw as DescribeServicesCommandInput;
+    return state.describeServices(
+      input.cluster,
+      input.services ?? [],
+      input.include?.includes("TAGS") ?? false,
+    );
+  },
+  ListServices: (state, raw) => {
+    const input = raw as ListServicesCommandInput;
+    const page = paginate("ListServices", state.listServiceArns(input.cluster), input);
+    return { serviceArns: page.items, nextToken: page.nextToken };
+  },
+  UpdateService: (state, raw) => ({ service: state.updateService(raw as UpdateServiceCommandInput) }),
+  DeleteService: (state, raw) => {
+    const input = raw as DeleteServiceCommandInput;
+    state.deleteService(
+      (input.service ?? "").startsWith("arn:")
+        ? (input.service ?? "")
+        : state.serviceArn(input.cluster ?? "default", input.service ?? ""),
+    );
+    return {};
   },
   DescribeTasks: (state, raw) => {
     const input = raw as DescribeTasksCommandInput;

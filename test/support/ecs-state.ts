@@ -13,11 +13,15 @@ import type {
   Cluster,
   Container,
   ContainerDefinition,
+  CreateServiceCommandInput,
+  Deployment,
   Failure,
   RegisterTaskDefinitionCommandInput,
+  Service,
   Tag,
   Task,
   TaskDefinition,
+  UpdateServiceCommandInput,
 } from "@aws-sdk/client-ecs";
 
 /** An error ECS would answer with: `type` becomes `__type`, `status` the HTTP status. */
@@ -100,7 +104,10 @@ export class EcsState {
   private readonly clusters = new Map<string, Cluster>();
   /** task ARN → task. */
   private readonly tasks = new Map<string, Task>();
+  /** service ARN → service (without tags; those live in `tags`). */
+  private readonly services = new Map<string, Service>();
   private taskSeq = 0;
+  private deploymentSeq = 0;
 
   constructor(options: EcsStateOptions = {}) {
     this.region = options.region ?? "us-east-1";
@@ -117,7 +124,9 @@ export class EcsState {
     this.tags.clear();
     this.clusters.clear();
     this.tasks.clear();
+    this.services.clear();
     this.taskSeq = 0;
+    this.deploymentSeq = 0;
   }
 
   // ---------------------------------------------------------------- ARNs
@@ -295,7 +304,7 @@ export class EcsState {
   }
 
   private resourceExists(arn: string): boolean {
-    if (this.tasks.has(arn)) return true;
+    if (this.tasks.has(arn) || this.services.has(arn)) return true;
     if ([...this.clusters.values()].some((c) => c.clusterArn === arn)) return true;
     const td = TD_ARN_PATTERN.exec(arn);
     return td?.[4] !== undefined && this.lookupTaskDefinition(arn) !== undefined;
@@ -520,6 +529,182 @@ export class EcsState {
       tasks.push(copy);
     }
     return { tasks, failures };
+  }
+
+  // ---------------------------------------------------------------- services
+
+  serviceArn(cluster: string, name: string): string {
+    return `arn:aws:ecs:${this.region}:${this.accountId}:service/${this.clusterName(cluster)}/${name}`;
+  }
+
+  private newDeployment(taskDefinition: string, desiredCount: number): Deployment {
+    this.deploymentSeq += 1;
+    const now = new Date(this.now());
+    return {
+      id: `ecs-svc/${String(this.deploymentSeq).padStart(19, "0")}`,
+      status: "PRIMARY",
+      taskDefinition,
+      desiredCount,
+      runningCount: 0,
+      pendingCount: desiredCount,
+      rolloutState: "IN_PROGRESS",
+      rolloutStateReason: "ECS deployment in progress.",
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  private requireTaskDefinitionArn(ref: string | undefined): string {
+    const td = ref === undefined ? undefined : this.lookupTaskDefinition(ref);
+    if (!td) throw clientError("TaskDefinition not found.");
+    if (td.status !== "ACTIVE") throw invalidParameter("TaskDefinition is inactive");
+    return td.taskDefinitionArn ?? "";
+  }
+
+  /** CreateService: one PRIMARY deployment, rolling out until `completeDeployment` (or `completed: true`). */
+  createService(input: CreateServiceCommandInput, options: { completed?: boolean } = {}): Service {
+    const cluster = this.requireCluster(input.cluster);
+    const name = input.serviceName ?? "";
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(name)) throw invalidParameter("Invalid service name.");
+    const arn = this.serviceArn(cluster.clusterName ?? "", name);
+    if (this.services.get(arn)?.status === "ACTIVE")
+      throw invalidParameter("Creation of service was not idempotent.");
+    const controller = input.deploymentController?.type ?? "ECS";
+    const taskDefinition =
+      controller === "EXTERNAL" ? undefined : this.requireTaskDefinitionArn(input.taskDefinition);
+    const desiredCount = input.desiredCount ?? 1;
+    const service: Service = {
+      serviceArn: arn,
+      serviceName: name,
+      clusterArn: cluster.clusterArn,
+      status: "ACTIVE",
+      desiredCount,
+      runningCount: 0,
+      pendingCount: 0,
+      launchType: input.launchType ?? "FARGATE",
+      deploymentController: { type: controller },
+      ...(taskDefinition ? { taskDefinition } : {}),
+      deployments: taskDefinition ? [this.newDeployment(taskDefinition, desiredCount)] : [],
+      createdAt: new Date(this.now()),
+      createdBy: this.principalArn,
+    };
+    this.services.set(arn, service);
+    if (input.tags?.length) this.tags.set(arn, clone(input.tags));
+    if (options.completed !== false && taskDefinition) this.completeDeployment(arn);
+    return this.withServiceTags(service, false);
+  }
+
+  private findService(cluster: string | undefined, ref: string): Service | undefined {
+    if (ref.startsWith("arn:")) return this.services.get(ref);
+    const clusterRecord = this.clusters.get(this.clusterName(cluster ?? "default"));
+    return clusterRecord
+      ? this.services.get(this.serviceArn(clusterRecord.clusterName ?? "", ref))
+      : undefined;
+  }
+
+  private withServiceTags(service: Service, includeTags: boolean): Service {
+    const copy = clone(service);
+    if (includeTags) copy.tags = clone(this.tags.get(service.serviceArn ?? "") ?? []);
+    return copy;
+  }
+
+  /** DescribeServices: at most 10; unknown services come back as failures (MISSING). */
+  describeServices(cluster: string | undefined, refs: string[], includeTags = false) {
+    this.requireCluster(cluster);
+    if (refs.length === 0) throw invalidParameter("Services cannot be empty.");
+    if (refs.length > 10) throw invalidParameter("Too many services: DescribeServices accepts at most 10.");
+    const services: Service[] = [];
+    const failures: Failure[] = [];
+    for (const ref of refs) {
+      const service = this.findService(cluster, ref);
+      if (service) services.push(this.withServiceTags(service, includeTags));
+      else failures.push({ arn: ref, reason: "MISSING" });
+    }
+    return { services, failures };
+  }
+
+  /** ListServices: the ACTIVE (and DRAINING) services of the cluster. */
+  listServiceArns(cluster: string | undefined): string[] {
+    const { clusterArn } = this.requireCluster(cluster);
+    return [...this.services.values()]
+      .filter((s) => s.clusterArn === clusterArn && s.status !== "INACTIVE")
+      .map((s) => s.serviceArn ?? "");
+  }
+
+  /** UpdateService: a new task definition starts a new PRIMARY deployment; the old one becomes ACTIVE. */
+  updateService(input: UpdateServiceCommandInput): Service {
+    this.requireCluster(input.cluster);
+    const service = this.findService(input.cluster, input.service ?? "");
+    if (!service) throw new EcsError("ServiceNotFoundException", "Service not found.");
+    if (service.status !== "ACTIVE")
+      throw new EcsError("ServiceNotActiveException", "Service was not ACTIVE.");
+    const controller = service.deploymentController?.type ?? "ECS";
+    if (input.taskDefinition !== undefined && controller !== "ECS") {
+      throw invalidParameter(
+        `Unable to update task definition on services with a ${controller} deployment controller.`,
+      );
+    }
+    if (input.desiredCount !== undefined) service.desiredCount = input.desiredCount;
+    if (input.taskDefinition !== undefined || input.forceNewDeployment) {
+      const taskDefinition = input.taskDefinition
+        ? this.requireTaskDefinitionArn(input.taskDefinition)
+        : (service.taskDefinition ?? "");
+      for (const d of service.deployments ?? []) d.status = "ACTIVE";
+      service.deployments = [
+        this.newDeployment(taskDefinition, service.desiredCount ?? 1),
+        ...(service.deployments ?? []),
+      ];
+      service.taskDefinition = taskDefinition;
+    }
+    return this.withServiceTags(service, false);
+  }
+
+  /**
+   * Finishes the rollout: the PRIMARY deployment COMPLETED and alone, the service's tasks replaced by
+   * `desiredCount` RUNNING tasks of its task definition. Returns the deployment (for the event).
+   */
+  completeDeployment(ref: string): Deployment {
+    const service = this.findService(undefined, ref);
+    const primary = service?.deployments?.find((d) => d.status === "PRIMARY");
+    if (!service || !primary) throw new Error(`no deployment to complete for ${ref}`);
+    const cluster = this.clusterName(service.clusterArn ?? "");
+    for (const task of this.tasks.values()) {
+      if (task.group === `service:${service.serviceName}` && task.desiredStatus === "RUNNING")
+        this.stopTask(task.taskArn ?? "", "Deployment replaced the task");
+    }
+    for (let i = 0; i < (service.desiredCount ?? 0); i++) {
+      this.addTask(cluster, {
+        taskDefinition: primary.taskDefinition,
+        group: `service:${service.serviceName}`,
+        startedBy: primary.id,
+      });
+    }
+    Object.assign(primary, {
+      rolloutState: "COMPLETED",
+      rolloutStateReason: "ECS deployment completed.",
+      runningCount: service.desiredCount,
+      pendingCount: 0,
+      updatedAt: new Date(this.now()),
+    });
+    service.deployments = [primary];
+    service.runningCount = service.desiredCount;
+    return clone(primary);
+  }
+
+  /** DeleteService (force): INACTIVE at once, its tasks stopped. */
+  deleteService(ref: string): void {
+    const service = this.findService(undefined, ref);
+    if (!service) throw new EcsError("ServiceNotFoundException", "Service not found.");
+    service.status = "INACTIVE";
+    for (const task of this.tasks.values()) {
+      if (task.group === `service:${service.serviceName}` && task.clusterArn === service.clusterArn)
+        this.stopTask(task.taskArn ?? "");
+    }
+  }
+
+  getService(ref: string): Service | undefined {
+    const service = this.findService(undefined, ref);
+    return service && this.withServiceTags(service, true);
   }
 }
 

@@ -40,7 +40,8 @@ export function lambdaContext(functionName = "dns-cache-injector"): Context {
     awsRequestId: `00000000-0000-4000-8000-${String(invocation).padStart(12, "0")}`,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: "2026/11/25/[$LATEST]0123456789abcdef",
-    getRemainingTimeInMillis: () => 60_000,
+    // A fresh invocation of a function with a 300 s timeout.
+    getRemainingTimeInMillis: () => 299_000,
     done: () => {},
     fail: () => {},
     succeed: () => {},

@@ -1,0 +1,95 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import type { RetryableError } from "#shared/aws/errors.ts";
+import { countWithDimension } from "#shared/runtime/observability.ts";
+import { pick } from "#shared/runtime/pick.ts";
+import { ADVICE, type Decision } from "./decide.ts";
+import type { Observer, SweepSummary } from "./flow.ts";
+
+const LOGGED_FIELDS = [
+  "outcome",
+  "reason",
+  "reasons",
+  "message",
+  "advice",
+  "service",
+  "cluster",
+  "taskDefinitionArn",
+  "copyArn",
+  "alerted",
+] as const;
+
+const METRIC_OF: Record<Decision["outcome"], string> = {
+  converged: "Converged",
+  audited: "Audited",
+  left: "LeftAlone",
+  refused: "Refused",
+  failed: "Failed",
+  skipped: "Skipped",
+};
+
+/** How many services a sweep names in its one CONTROLLER_NOT_ECS line. */
+const LISTED = 20;
+
+export interface EnforcerObserver extends Observer {
+  /** Publishes the counts: one EMF metric per outcome and reason. */
+  flush(): void;
+}
+
+/**
+ * One log line per decision (codes, names and ARNs only), counts per outcome and reason published once per
+ * invocation. In a sweep, services with another deployment controller are reported in one line with the advice.
+ */
+export function enforcerObserver(logger: Logger, metrics: Metrics, mode: string): EnforcerObserver {
+  const tally = new Map<string, number>();
+  return {
+    decision(d, inSweep = false) {
+      const level = d.outcome === "failed" ? "error" : d.outcome === "refused" || d.alerted ? "warn" : "info";
+      // "message" and "service" are the log line's own keys in Powertools Logger.
+      const { message, service, ...rest } = pick(d, LOGGED_FIELDS);
+      const fields = { ...rest, serviceArn: service, detail: message, mode };
+      if (inSweep && d.reason === "CONTROLLER_NOT_ECS") logger.debug(`${d.outcome}: ${d.reason}`, fields);
+      else logger[level](`${d.outcome}: ${d.reason}`, fields);
+      const key = `${METRIC_OF[d.outcome]}|${d.reason}`;
+      tally.set(key, (tally.get(key) ?? 0) + 1);
+    },
+    sweep(summary: SweepSummary, decisions: Decision[]) {
+      const others = decisions.filter((d) => d.reason === "CONTROLLER_NOT_ECS");
+      if (others.length > 0) {
+        logger.warn("sweep: CONTROLLER_NOT_ECS", {
+          reason: "CONTROLLER_NOT_ECS",
+          count: others.length,
+          services: others.slice(0, LISTED).map((d) => d.service),
+          advice: ADVICE.controller,
+          mode,
+        });
+      }
+      logger.info("sweep: done", { outcome: "swept", ...summary, mode });
+      for (const f of summary.failures) {
+        logger.error(`sweep failed: ${f.reason}`, { outcome: "failed", ...f, mode });
+        countWithDimension(metrics, "SweepFailed", "Reason", f.reason);
+      }
+    },
+    retry(error: RetryableError, about: Partial<Decision>) {
+      logger.warn(`retry: ${error.reason}`, {
+        outcome: "retry",
+        reason: error.reason,
+        detail: error.message,
+        serviceArn: about.service,
+        mode,
+      });
+      countWithDimension(metrics, "Retried", "Reason", error.reason);
+    },
+    deferred(count) {
+      logger.warn("deferred: TIME_BUDGET", { outcome: "deferred", reason: "TIME_BUDGET", count, mode });
+      countWithDimension(metrics, "Deferred", "Reason", "TIME_BUDGET", count);
+    },
+    flush() {
+      for (const [key, count] of tally) {
+        const [name = "Decided", reason = ""] = key.split("|");
+        countWithDimension(metrics, name, "Reason", reason, count);
+      }
+      tally.clear();
+    },
+  };
+}
