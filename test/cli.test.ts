@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { type CliIo, EXIT, MAX_INPUT_BYTES, readAll, runCli } from "#shared/cli/cli.ts";
 import { InvalidInputError } from "#shared/engine/errors.ts";
 import { serialize } from "#shared/engine/inject.ts";
+import { DEFAULT_OPTIONS, OPTION_SPECS } from "#shared/engine/options.ts";
 import { fargateApp } from "./helpers/fixtures.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dns-cache-cli-"));
@@ -187,11 +188,33 @@ describe("help", () => {
     },
   );
 
-  it("documents every option flag with its tag", async () => {
-    const r = await run(["inject", "--help"]);
-    expect(r.stdout).toMatch(/--upstream VALUE[\s\S]*tag dns-cache:upstream/);
-    expect(r.stdout).toMatch(/--health-check VALUE/);
-  });
+  it.each(["inject", "check"])(
+    "%s --help documents every option flag: help, default and tag",
+    async (command) => {
+      const r = await run([command, "--help"]);
+      expect(r.code).toBe(EXIT.ok);
+      expect(OPTION_SPECS.length).toBeGreaterThanOrEqual(17);
+      for (const spec of OPTION_SPECS) {
+        const def = (spec.format as (v: unknown) => string)(DEFAULT_OPTIONS[spec.key]);
+        expect(r.stdout, spec.name).toContain(
+          `  --${spec.name} VALUE\n      ${spec.help} [default: ${def}; tag dns-cache:${spec.name}]\n`,
+        );
+      }
+      // No flag documented that is not an option.
+      const documented = [...r.stdout.matchAll(/^ {2}--([a-z0-9-]+) VALUE$/gm)].map((m) => m[1]);
+      expect(documented).toEqual(OPTION_SPECS.map((s) => s.name));
+    },
+  );
+
+  it.each(OPTION_SPECS.map((s) => [s.name, s] as const))(
+    "accepts the documented flag --%s",
+    async (_, spec) => {
+      const def = (spec.format as (v: unknown) => string)(DEFAULT_OPTIONS[spec.key]);
+      const r = await run(["inject", "--file", example, `--${spec.name}`, def]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(EXIT.ok);
+    },
+  );
 });
 
 describe("the installed bin", () => {

@@ -40,15 +40,8 @@ const EXPECTED_REFUSALS: Record<string, string> = {
   "refuse-port-53-declared.json": REFUSAL_REASONS.PORT_CONFLICT,
   "refuse-port-range-covers-health-ports.json": REFUSAL_REASONS.PORT_CONFLICT,
   "refuse-windows-fargate.json": REFUSAL_REASONS.WINDOWS_PLATFORM,
-};
-
-/**
- * Known engine bugs: the file is a valid input (62 KB, under ECS's 64 KiB) whose injected output is over
- * the limit, so RegisterTaskDefinition would reject it. The engine has no size check and no reason code
- * for it; it should refuse. The code below is the one this test proposes; it does not exist yet.
- */
-const EXPECTED_REFUSALS_NOT_YET_IMPLEMENTED: Record<string, string> = {
-  "refuse-too-large-after-injection.json": "DEFINITION_TOO_LARGE",
+  // A valid input (62 KB, under ECS's 64 KiB) whose injected output would be over the limit.
+  "refuse-too-large-after-injection.json": REFUSAL_REASONS.DEFINITION_TOO_LARGE,
 };
 
 /** Inputs that were injected before: the invariants are checked against the input minus that injection. */
@@ -93,7 +86,7 @@ describe("corpus", () => {
 
   it("has an expected reason for every refuse-* file", () => {
     const refuse = files.filter((f) => f.startsWith("refuse-"));
-    const mapped = [...Object.keys(EXPECTED_REFUSALS), ...Object.keys(EXPECTED_REFUSALS_NOT_YET_IMPLEMENTED)];
+    const mapped = Object.keys(EXPECTED_REFUSALS);
     expect(refuse.sort()).toEqual(mapped.sort());
     for (const reason of Object.values(EXPECTED_REFUSALS)) expect(KNOWN_REASONS).toContain(reason);
   });
@@ -150,12 +143,12 @@ describe.each(files.filter((f) => f.startsWith("refuse-")))("%s", (file) => {
   const input = load(file);
 
   it("is refused with the expected reason code and a message", () => {
-    const expected = EXPECTED_REFUSALS[file] ?? EXPECTED_REFUSALS_NOT_YET_IMPLEMENTED[file];
+    const expected = EXPECTED_REFUSALS[file];
     const result = inject(input);
     if (result.outcome === "injected") {
       const bytes = requestBytes(result.definition);
       expect.fail(
-        `BUG: ${file} was injected, expected a refusal (${expected}); the output is ${bytes} bytes as JSON (ECS accepts at most ${ECS_MAX_DEFINITION_BYTES})`,
+        `${file} was injected, expected a refusal (${expected}); the output is ${bytes} bytes as JSON (ECS accepts at most ${ECS_MAX_DEFINITION_BYTES})`,
       );
     }
     expect(result.refusals.map((r) => r.reason)).toEqual([expected]);

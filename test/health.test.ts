@@ -33,6 +33,7 @@ import {
   driftOf,
   type Finding,
   freshest,
+  isLive,
   newestPerTask,
   STARTING_GRACE_MS,
   type TaskView,
@@ -374,6 +375,43 @@ describe("classifying a task's sidecar", () => {
       expect(classifyTask(view(task("t", { ...o, sidecar: { lastStatus: "STOPPED" } })), NOW).kind).toBe(
         "not-running",
       );
+    }
+  });
+
+  // A task on its way out is not live even while ECS still wants it RUNNING (ECS sets lastStatus first):
+  // without a sidecar it must not become a drift candidate, nor count as "not ours".
+  it.each(["DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED", "DELETED"])(
+    "a task without a sidecar that is %s while desired RUNNING is not live: not-running, not no-sidecar",
+    (lastStatus) => {
+      const stopping = { lastStatus, desiredStatus: "RUNNING" };
+      expect(isLive(stopping)).toBe(false);
+      expect(classifyTask(view(task("t", { ...stopping, sidecar: null })), NOW)).toEqual({
+        kind: "not-running",
+        ...stopping,
+      });
+    },
+  );
+
+  it.each(["PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", undefined])(
+    "a task without a sidecar that is %s and desired RUNNING is live: no-sidecar (a drift candidate)",
+    (lastStatus) => {
+      expect(isLive({ lastStatus, desiredStatus: "RUNNING" })).toBe(true);
+      expect(isLive({ lastStatus })).toBe(true);
+      const t = task("t", { lastStatus, sidecar: null });
+      if (lastStatus === undefined) delete t.lastStatus;
+      expect(classifyTask(view(t), NOW)).toEqual({ kind: "no-sidecar" });
+    },
+  );
+
+  it("a task desired STOPPED is not live, whatever its last status", () => {
+    for (const lastStatus of ["PENDING", "RUNNING", undefined]) {
+      expect(isLive({ lastStatus, desiredStatus: "STOPPED" })).toBe(false);
+      expect(
+        classifyTask(view(task("t", { lastStatus, desiredStatus: "STOPPED", sidecar: null })), NOW),
+      ).toMatchObject({
+        kind: "not-running",
+        desiredStatus: "STOPPED",
+      });
     }
   });
 
@@ -1043,6 +1081,26 @@ describe("the sweep", () => {
     expect(entries[0]?.Resources).toEqual([clusterArn("a"), source]);
   });
 
+  it("does not count a task on its way out as drift (desired RUNNING, DEACTIVATING or STOPPING)", async () => {
+    const source = tdArn("app", 7);
+    fakeEcs({
+      clusters: {
+        a: [
+          task("a1", { cluster: "a", sidecar: null, taskDefinitionArn: source, lastStatus: "DEACTIVATING" }),
+          task("a2", { cluster: "a", sidecar: null, taskDefinitionArn: source, lastStatus: "STOPPING" }),
+          task("a3", { cluster: "a", sidecar: null, taskDefinitionArn: source }),
+        ],
+      },
+      taskDefinitions: { [source]: taskDefinition(source, ["app"], OPTED_IN) },
+    });
+    const summary = await sweep(deps());
+    expect(summary.counts.DRIFT).toBe(1);
+    expect(summary.ignored).toEqual({ TASK_NOT_RUNNING: 2 });
+    const drift = observer.findings.filter((f) => f.kind === "DRIFT");
+    expect(drift.map((f) => f.taskCount)).toEqual([1]);
+    expect(JSON.parse(sentEntries()[0]?.Detail ?? "{}")).toMatchObject({ taskArns: [taskArn("a", "a3")] });
+  });
+
   it("judges drift by the configured opt-in tag", async () => {
     const source = tdArn("app", 7);
     fakeEcs({
@@ -1208,7 +1266,7 @@ describe("the limiter", () => {
     let active = 0;
     let max = 0;
     const order: number[] = [];
-    await Promise.all(
+    const results = await Promise.allSettled(
       Array.from({ length: 7 }, (_, i) =>
         limit(async () => {
           active += 1;
@@ -1217,11 +1275,37 @@ describe("the limiter", () => {
           await new Promise((r) => setTimeout(r, 1));
           active -= 1;
           if (i === 3) throw new Error("three");
-        }).catch(() => undefined),
+          return i * 10;
+        }),
       ),
     );
     expect(max).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // Each caller gets its own task's result, and a failure is passed on, never swallowed.
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message))).toEqual([
+      0,
+      10,
+      20,
+      "three",
+      40,
+      50,
+      60,
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+    ]);
+  });
+
+  it("goes on after a failure and frees its slot", async () => {
+    const limit = limiter(1);
+    await expect(limit(() => Promise.reject(new Error("first")))).rejects.toThrow("first");
+    await expect(limit(async () => "second")).resolves.toBe("second");
   });
 });
 

@@ -28,6 +28,7 @@ import type { OutcomeKind } from "#shared/injector/flow.ts";
 import { injectorObserver } from "#shared/injector/observer.ts";
 import { METRICS_NAMESPACE } from "#shared/runtime/observability.ts";
 import { buildFunction, functionNames, HANDLER } from "../scripts/build.mjs";
+import { reachable as reachableFrom, readSources, type SourceFile, sdkActions } from "./helpers/sdk-calls.ts";
 import {
   isObject,
   type Json,
@@ -123,88 +124,15 @@ const obj = (value: unknown): JsonObject => {
 
 // ------------------------------------------------------------------ the code's AWS calls
 
-const IAM_PREFIX: Record<string, string> = {
-  "client-ecs": "ecs",
-  "client-sts": "sts",
-  "client-eventbridge": "events",
-  "client-dynamodb": "dynamodb",
-  "client-cloudformation": "cloudformation",
-  "client-organizations": "organizations",
-};
-
-interface SourceFile {
-  path: string;
-  text: string;
-  /** Relative imports that bring in values (type-only imports excluded). */
-  imports: string[];
-  /** IAM actions of the SDK commands this file sends (`new XCommand(`, `paginateX(`). */
-  actions: string[];
-}
-
-function sdkActions(text: string, where: string): string[] {
-  const packageOf = new Map<string, string>();
-  for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+"@aws-sdk\/([\w-]+)"/g)) {
-    for (const name of (m[1] ?? "").split(",")) {
-      const clean = name
-        .replace(/\btype\b/, "")
-        .trim()
-        .split(/\s+as\s+/)[0];
-      if (clean) packageOf.set(clean, m[2] ?? "");
-    }
-  }
-  const actions: string[] = [];
-  for (const m of text.matchAll(/new\s+(\w+)Command\s*\(|\bpaginate(\w+)\s*\(/g)) {
-    const operation = m[1] ?? m[2] ?? "";
-    const pkg = packageOf.get(m[1] ? `${operation}Command` : `paginate${operation}`);
-    if (!pkg) throw new Error(`${where}: ${operation} is not imported from an @aws-sdk package`);
-    const prefix = IAM_PREFIX[pkg];
-    if (!prefix) throw new Error(`${where}: no IAM prefix known for @aws-sdk/${pkg}: add it to IAM_PREFIX`);
-    actions.push(`${prefix}:${operation}`);
-  }
-  return actions;
-}
-
-function readSources(dir: string): SourceFile[] {
-  const base = fileURLToPath(new URL(dir, ROOT));
-  return readdirSync(base, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile() && d.name.endsWith(".ts"))
-    .map((d) => {
-      const path = join(d.parentPath, d.name);
-      const text = readFileSync(path, "utf8");
-      const imports: string[] = [];
-      for (const m of text.matchAll(
-        // Static value imports, and dynamic import() (a module the build loads only when it is needed).
-        /^(?:import|export)\s+(type\s+)?[^;]*?from\s+"((?:\.{1,2}|#shared)\/[^"]+)";|\bimport\(\s*"((?:\.{1,2}|#shared)\/[^"]+)"\s*\)/gms,
-      )) {
-        const specifier = m[2] ?? m[3];
-        if (m[1] || !specifier) continue;
-        // #shared/* is the package's own import map for shared/ (package.json "imports").
-        imports.push(
-          specifier.startsWith("#shared/")
-            ? join(fileURLToPath(ROOT), "shared", specifier.slice(8))
-            : join(d.parentPath, specifier),
-        );
-      }
-      return { path, text, imports, actions: sdkActions(text, path) };
-    });
-}
-
-const sources = [...readSources("functions/"), ...readSources("shared/")];
-const sourceByPath = new Map(sources.map((s) => [s.path, s]));
+// Read from each file's syntax tree (test/helpers/sdk-calls.ts): every import form, every `new XCommand(`.
+const sources = [
+  ...readSources(fileURLToPath(ROOT), fileURLToPath(new URL("functions/", ROOT))),
+  ...readSources(fileURLToPath(ROOT), fileURLToPath(new URL("shared/", ROOT))),
+];
 
 /** Every file a handler loads (through value imports). */
-function reachable(entry: string): SourceFile[] {
-  const seen = new Map<string, SourceFile>();
-  const visit = (path: string) => {
-    if (seen.has(path)) return;
-    const file = sourceByPath.get(path);
-    if (!file) throw new Error(`import of ${path}: not a source file under functions/ or shared/`);
-    seen.set(path, file);
-    for (const next of file.imports) visit(next);
-  };
-  visit(fileURLToPath(new URL(entry, ROOT)));
-  return [...seen.values()];
-}
+const reachable = (entry: string): SourceFile[] =>
+  reachableFrom(sources, fileURLToPath(new URL(entry, ROOT)));
 
 // Powertools Idempotency's DynamoDB layer sends its own commands, which our code never names: read them from
 // the library (whichever version is installed), so a new call there shows up here as well.
@@ -214,9 +142,10 @@ const POWERTOOLS_DYNAMODB_LAYER = fileURLToPath(
     ROOT,
   ),
 );
-const powertoolsActions = [
-  ...readFileSync(POWERTOOLS_DYNAMODB_LAYER, "utf8").matchAll(/new (\w+)Command\(/g),
-].map((m) => `dynamodb:${m[1]}`);
+const powertoolsActions = sdkActions(
+  POWERTOOLS_DYNAMODB_LAYER,
+  readFileSync(POWERTOOLS_DYNAMODB_LAYER, "utf8"),
+);
 
 /** What a RegisterTaskDefinition call is also authorised for (Service Authorization Reference, Amazon ECS). */
 const IMPLIED: Record<string, string[]> = {
@@ -462,9 +391,44 @@ describe("templates", () => {
     expect(JSON.stringify(member)).not.toMatch(/Fn::Transform|AWS::Include/);
   });
 
-  it.each(COMBOS)("resolves for %s", (_, params) => {
-    const r = resolveCentral(params);
-    expect(Object.keys(r.resources).length).toBeGreaterThan(10);
+  it.each(COMBOS)(
+    "resolves for %s: the resources its conditions select, every intrinsic evaluated",
+    (_, params) => {
+      const r = resolveCentral(params);
+      const declared = Object.entries(obj(central.Resources)).map(
+        ([id, res]) => [id, obj(res).Condition] as const,
+      );
+      const selected = declared.filter(([, c]) => c === undefined || r.conditions[String(c)] === true);
+      expect(Object.keys(r.resources).sort()).toEqual(selected.map(([id]) => id).sort());
+      const leftovers: string[] = [];
+      const walk = (value: unknown, path: string): void => {
+        if (Array.isArray(value)) {
+          for (const [i, v] of value.entries()) walk(v, `${path}[${i}]`);
+        } else if (isObject(value)) {
+          for (const [k, v] of Object.entries(value)) {
+            if (k === "Ref" || k.startsWith("Fn::")) leftovers.push(`${path}.${k}`);
+            walk(v, `${path}.${k}`);
+          }
+        }
+      };
+      for (const [id, res] of Object.entries(r.resources)) walk(res.Properties, id);
+      walk(r.outputs, "Outputs");
+      expect(leftovers).toEqual([]);
+      for (const [id, res] of Object.entries(r.resources)) {
+        for (const dep of asList((res as { DependsOn?: unknown }).DependsOn)) {
+          expect(r.resources, `${id} depends on ${String(dep)}`).toHaveProperty(String(dep));
+        }
+      }
+    },
+  );
+
+  it("switches resources on and off with its parameters", () => {
+    const ids = (params: Params) => new Set(Object.keys(resolveCentral(params).resources));
+    const single = ids(SINGLE);
+    const org = ids(ORG);
+    const noSweep = ids({ SweepSchedule: "off" });
+    expect([...org].filter((id) => !single.has(id)).length).toBeGreaterThan(0);
+    expect([...single].filter((id) => !noSweep.has(id)).length).toBeGreaterThan(0);
   });
 
   it("exposes function names, queue URLs, the roles and (organisation mode) the central bus ARN", () => {
@@ -522,7 +486,8 @@ describe("functions", () => {
     expect(JSON.stringify(props.Environment ?? {})).not.toContain("enable-source-maps");
   });
 
-  it.each(functions)(
+  // Packaging, not logic: left out of mutation runs (vitest.mutation.config.ts).
+  it.skipIf(process.env.DNS_CACHE_MUTATION_RUN).each(functions)(
     "%s: sam build's artifact is byte for byte what npm run bench measures, and has the handler where Lambda looks",
     async (id, fn) => {
       const props = { ...globals, ...fn.Properties };

@@ -68,7 +68,8 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
   );
 }
 
-describe("the injector against a faulty ECS", () => {
+// Soaks of the adapters' retries (seconds each): left out of mutation runs (vitest.mutation.config.ts).
+describe.skipIf(process.env.DNS_CACHE_MUTATION_RUN)("the injector against a faulty ECS", () => {
   it("injects every event exactly once under 50% throttling of every call", async () => {
     const families = Array.from({ length: 8 }, (_, i) => `svc-${i}`);
     const events = families.map((f) => registrationEvent(f, seed(f)));
@@ -97,6 +98,14 @@ describe("the injector against a faulty ECS", () => {
     });
     await pool(events, 3, (e) => deliver(e));
     for (const f of families) expect(injectedRevisions(f), f).toHaveLength(1);
+    // Each kind of fault did fire (else this test proves nothing about surviving it).
+    expect(ecs.faultStats().map((s) => [s.rule.kind, s.fired > 0])).toEqual([
+      ["server-error", true],
+      ["drop", true],
+      ["slow", true],
+    ]);
+    expect(ecs.calls.count(undefined, { outcome: "dropped" })).toBeGreaterThan(0);
+    expect(ecs.calls.count(undefined, { errorType: "ServerException" })).toBeGreaterThan(0);
   }, 60_000);
 
   it("keeps one revision when a registration succeeded but its answer was lost and the SDK retried it", async () => {
@@ -137,6 +146,63 @@ describe("the injector against a faulty ECS", () => {
     expect(await deliver(event)).toMatchObject({ reason: "DUPLICATE_EVENT" });
     expect(ecs.calls.count("RegisterTaskDefinition")).toBe(1);
   }, 30_000);
+});
+
+/**
+ * Revisions registered between the source and the injector's own (each behind the injector's back): here
+ * copies the injector made of an older source, which alone would let its own revision stand. Past 10 of
+ * them the injector stops describing them one by one (a bounded number of calls) and withdraws its own.
+ */
+describe("revisions registered in between", () => {
+  /** Source revision 2 of `family` (after 1), then `n` copies of revision 1 made in between. */
+  function familyWithCopiesInBetween(family: string, n: number): number {
+    seed(family);
+    const source = seed(family);
+    const { tags: _, ...td } = fargateApp({ family });
+    for (let i = 0; i < n; i++) {
+      ecs.state.registerTaskDefinition(td as RegisterTaskDefinitionCommandInput, [
+        { key: "dns-cache", value: "enabled" },
+        { key: MARKER_TAGS.version, value: "0.1.0" },
+        { key: MARKER_TAGS.sourceRevision, value: "1" },
+      ]);
+    }
+    return source;
+  }
+
+  it.each([1, 10])(
+    "with %i in between, describes each and keeps its revision",
+    async (n) => {
+      const family = `between-${n}`;
+      const source = familyWithCopiesInBetween(family, n);
+      const ours = source + n + 1;
+      expect(await deliver(registrationEvent(family, source))).toMatchObject({
+        outcome: "injected",
+        injectedTaskDefinitionArn: expect.stringMatching(new RegExp(`:task-definition/${family}:${ours}$`)),
+      });
+      expect(ecs.state.findTaskDefinition(`${family}:${ours}`)?.status).toBe("ACTIVE");
+      expect(ecs.calls.count("DeregisterTaskDefinition")).toBe(0);
+    },
+    30_000,
+  );
+
+  it.each([11, 25])(
+    "with %i in between, withdraws its revision without describing them all",
+    async (n) => {
+      const family = `flood-${n}`;
+      const source = familyWithCopiesInBetween(family, n);
+      const ours = source + n + 1;
+      ecs.calls.reset();
+      expect(await deliver(registrationEvent(family, source))).toMatchObject({
+        outcome: "skipped",
+        reason: "SUPERSEDED",
+      });
+      expect(ecs.state.findTaskDefinition(`${family}:${ours}`)?.status).toBe("INACTIVE");
+      expect(ecs.calls.count("RegisterTaskDefinition")).toBe(1);
+      // The newest and the source, at most: never one call per revision in between.
+      expect(ecs.calls.count("DescribeTaskDefinition")).toBeLessThanOrEqual(2);
+    },
+    30_000,
+  );
 });
 
 describe("the injector handler", () => {

@@ -114,11 +114,26 @@ describe("hostile and malformed events", () => {
       { numRuns: 300 },
     );
     expect(ecsMock.calls()).toHaveLength(0);
+    // Any body: JSON gives its value, anything else a MALFORMED_EVENT outcome (both kinds generated).
     await fc.assert(
-      fc.property(fc.string(), (body) => {
-        const parsed = parseSqsBody(body);
-        if (!parsed.ok) expect(parsed.outcome.reason).toBe("MALFORMED_EVENT");
+      fc.property(fc.oneof(fc.string(), fc.json()), (body) => {
+        let value: unknown;
+        let isJson = true;
+        try {
+          value = JSON.parse(body);
+        } catch {
+          isJson = false;
+        }
+        expect(parseSqsBody(body)).toEqual(
+          isJson
+            ? { ok: true, event: value }
+            : {
+                ok: false,
+                outcome: { outcome: "skipped", reason: "MALFORMED_EVENT", message: expect.any(String) },
+              },
+        );
       }),
+      { numRuns: 300 },
     );
   });
 
