@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
@@ -8,7 +7,7 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { STSClient } from "@aws-sdk/client-sts";
 import middy from "@middy/core";
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { sendAlerts } from "#shared/aws/alerts.ts";
 import {
   type CredentialsProvider,
@@ -26,8 +25,9 @@ import { loadEnforcerConfig } from "#shared/enforcer/config.ts";
 import type { Decision } from "#shared/enforcer/decide.ts";
 import { type EnforcerDeps, handleEnforcerEvent, type Report } from "#shared/enforcer/flow.ts";
 import { enforcerObserver } from "#shared/enforcer/observer.ts";
-import { homeOf, isSqsEvent, recordBudget, TimeBudgetError } from "#shared/runtime/lambda.ts";
+import { homeOf, isSqsEvent } from "#shared/runtime/lambda.ts";
 import { createObservability } from "#shared/runtime/observability.ts";
+import { processRecordsWithinBudget } from "#shared/runtime/sqs-batch.ts";
 import { sweepTargets } from "#shared/runtime/targets.ts";
 
 const config = loadEnforcerConfig(process.env);
@@ -80,7 +80,6 @@ const deps: EnforcerDeps = {
   },
 };
 const observer = enforcerObserver(logger, metrics, config.mode);
-const processor = new BatchProcessor(EventType.SQS);
 /** A record's usual calls (service, newest revision, one more read, re-read, registration, update), each at its worst. */
 const RECORD_WORST_CASE_MS = 6 * ECS_CALL_WORST_CASE_MS;
 
@@ -110,19 +109,13 @@ async function lambdaHandler(
   try {
     if (!isSqsEvent(event)) return await handleEnforcerEvent(event, deps, observer);
     const decisions: Decision[] = [];
-    const admit = recordBudget(context, RECORD_WORST_CASE_MS);
-    let deferred = 0;
-    const response = await processPartialResponse(
+    const { response, deferred } = await processRecordsWithinBudget(
       event,
-      async (record: SQSRecord) => {
-        if (!admit()) {
-          deferred += 1;
-          throw new TimeBudgetError(`not started: less than ${RECORD_WORST_CASE_MS} ms left`);
-        }
-        decisions.push(...(await handleRecord(record.body)));
+      context,
+      RECORD_WORST_CASE_MS,
+      async (body) => {
+        decisions.push(...(await handleRecord(body)));
       },
-      processor,
-      { context, throwOnFullBatchFailure: false, processInParallel: false },
     );
     if (deferred > 0) observer.deferred?.(deferred);
     return { ...response, decisions };

@@ -1,17 +1,17 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import middy from "@middy/core";
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { clientProvider } from "#shared/aws/clients.ts";
 import { ECS_CALL_WORST_CASE_MS, ecsClientConfig } from "#shared/aws/ecs-task-definitions.ts";
 import { unguarded } from "#shared/aws/guard.ts";
 import { loadInjectorConfig } from "#shared/injector/config.ts";
 import { handleRegistrationEvent, type InjectorDeps, type Outcome } from "#shared/injector/flow.ts";
 import { injectorObserver, parseSqsBody } from "#shared/injector/observer.ts";
-import { homeOf, isSqsEvent, recordBudget, TimeBudgetError } from "#shared/runtime/lambda.ts";
+import { homeOf, isSqsEvent } from "#shared/runtime/lambda.ts";
 import { createObservability } from "#shared/runtime/observability.ts";
+import { processRecordsWithinBudget } from "#shared/runtime/sqs-batch.ts";
 
 const config = loadInjectorConfig(process.env);
 const { logger, metrics } = createObservability("dns-cache-injector");
@@ -30,7 +30,6 @@ const deps: InjectorDeps = {
     : unguarded,
 };
 const observer = injectorObserver(logger, metrics, config.mode);
-const processor = new BatchProcessor(EventType.SQS);
 /** A record's usual calls (newest revision, registration, one more read), each at its worst. */
 export const RECORD_WORST_CASE_MS = 3 * ECS_CALL_WORST_CASE_MS;
 
@@ -42,22 +41,15 @@ async function lambdaHandler(
   if (!process.env.DNS_CACHE_MEMBER_ROLE_NAME) deps.home ??= homeOf(context);
   if (!isSqsEvent(event)) return handleRegistrationEvent(event, deps, observer);
   const results: Outcome[] = [];
-  const admit = recordBudget(context, RECORD_WORST_CASE_MS);
-  let deferred = 0;
-  // One record at a time: a polite consumer of the account's RegisterTaskDefinition budget.
-  const response = await processPartialResponse(
+  const { response, deferred } = await processRecordsWithinBudget(
     event,
-    async (record: SQSRecord) => {
-      if (!admit()) {
-        deferred += 1;
-        throw new TimeBudgetError(`not started: less than ${RECORD_WORST_CASE_MS} ms left`);
-      }
-      const body = parseSqsBody(record.body);
+    context,
+    RECORD_WORST_CASE_MS,
+    async (record) => {
+      const body = parseSqsBody(record);
       if (!body.ok) observer.outcome(body.outcome);
       results.push(body.ok ? await handleRegistrationEvent(body.event, deps, observer) : body.outcome);
     },
-    processor,
-    { context, throwOnFullBatchFailure: false, processInParallel: false },
   );
   if (deferred > 0) observer.deferred?.(deferred);
   return { ...response, results };

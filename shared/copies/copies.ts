@@ -130,6 +130,28 @@ export async function newestSource(
   return madeFrom;
 }
 
+/**
+ * Why `revision` is not its family's newest source, looking at the ACTIVE revisions between it and the
+ * newest: anyone else's revision there is a newer source. Past MAX_BETWEEN of them it does not describe
+ * them one by one and answers as the gap check would (too many to tell: not the newest).
+ */
+async function newerSourceBetween(
+  ecs: ECSClient,
+  family: string,
+  revision: number,
+  latestRevision: number,
+): Promise<string | undefined> {
+  // Counted as the gap check counts them once a copy is registered above the newest.
+  const after = (await listActiveRevisions(ecs, family)).filter((r) => r > revision && r <= latestRevision);
+  if (after.length > MAX_BETWEEN) return `${after.length} revisions were registered after it`;
+  for (const r of after.filter((r) => r < latestRevision).sort((a, b) => b - a)) {
+    const d = await describeTaskDefinition(ecs, `${family}:${r}`);
+    if (d?.taskDefinition?.status === "ACTIVE" && copyOf(d) === undefined)
+      return `revision ${r} is a newer source`;
+  }
+  return undefined;
+}
+
 export interface SourceRef {
   family: string;
   revision: number;
@@ -175,8 +197,8 @@ export async function copyOfRevision(
     // between this revision and that copy (its copy not made yet): then this one is not the newest source,
     // and a copy of it would, until the gap check removed it, roll family-only references back.
     if (madeFrom < revision && latestRevision > revision + 1) {
-      const newest = await newestSource(ecs, family, latest, latestRevision);
-      if (newest > revision) return skipped("SUPERSEDED", revision, `revision ${newest} is a newer source`);
+      const newer = await newerSourceBetween(ecs, family, revision, latestRevision);
+      if (newer !== undefined) return skipped("SUPERSEDED", revision, newer);
     }
     const own = await describeTaskDefinition(ecs, `${family}:${revision}`);
     if (own?.taskDefinition?.status !== "ACTIVE") {

@@ -3,6 +3,7 @@ import { InvalidOptionError } from "#shared/engine/errors.ts";
 import { optionsFromEnv, type PartialOptions } from "#shared/engine/options.ts";
 import { ecrRegistry, type ImageMirror } from "#shared/engine/sidecars.ts";
 import { ConfigError, type Env, parseTagMatch, readEnum, type TagMatch } from "#shared/runtime/env.ts";
+import type { CopyPolicy } from "./copies.ts";
 
 export interface CopySettings {
   /** DNS_CACHE_OPT_IN: `tag` (families carrying the opt-in tag) or `all` (every family not opted out). */
@@ -88,4 +89,17 @@ export function imageMirrorFor(
   if (pullThrough.onlyAccount !== undefined && pullThrough.onlyAccount !== target.account) return undefined;
   if (pullThrough.onlyRegion !== undefined && pullThrough.onlyRegion !== target.region) return undefined;
   return { registry: ecrRegistry(target.account, target.region), prefix: pullThrough.prefix };
+}
+
+/** The copy policy of one deployment in one account and region: the same for the injector and the enforcer. */
+export function copyPolicyFor(settings: CopySettings, write: boolean, target: Target): CopyPolicy {
+  const imageMirror = imageMirrorFor(settings.pullThrough, target);
+  return {
+    scope: settings.scope,
+    optIn: settings.optIn,
+    optOut: settings.optOut,
+    options: settings.options,
+    write,
+    ...(imageMirror ? { imageMirror } : {}),
+  };
 }

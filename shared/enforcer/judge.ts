@@ -17,7 +17,7 @@ import {
   isInjected,
   optInReason,
 } from "#shared/copies/copies.ts";
-import { imageMirrorFor } from "#shared/copies/policy.ts";
+import { copyPolicyFor } from "#shared/copies/policy.ts";
 import type { EnforcerConfig } from "./config.ts";
 import {
   aboutService,
@@ -41,15 +41,7 @@ export interface JudgeDeps {
 export type Verdict = { move: true; svc: Service; source: string; copyArn: string; made: boolean } | Decision;
 
 export function policyOf(config: EnforcerConfig, target: Target): CopyPolicy {
-  const imageMirror = imageMirrorFor(config.pullThrough, target);
-  return {
-    scope: config.scope,
-    optIn: config.optIn,
-    optOut: config.optOut,
-    options: config.options,
-    write: config.mode === "enforce",
-    ...(imageMirror ? { imageMirror } : {}),
-  };
+  return copyPolicyFor(config, config.mode === "enforce", target);
 }
 
 function left(reason: string, svc: Service, extra: Partial<Decision> = {}): Decision {

@@ -10,7 +10,7 @@ import {
   copyOfRevision,
   newestSource,
 } from "#shared/copies/copies.ts";
-import { imageMirrorFor } from "#shared/copies/policy.ts";
+import { copyPolicyFor } from "#shared/copies/policy.ts";
 import type { InjectorConfig } from "./config.ts";
 import { parseRegistrationEvent, type Registration } from "./registration-event.ts";
 
@@ -97,15 +97,7 @@ export function outcomeOf(copy: CopyResult, reg: Registration): Outcome {
 }
 
 export function copyPolicy(config: InjectorConfig, target: Target): CopyPolicy {
-  const imageMirror = imageMirrorFor(config.pullThrough, target);
-  return {
-    scope: config.scope,
-    optIn: config.optIn,
-    optOut: config.optOut,
-    options: config.options,
-    write: config.mode !== "audit",
-    ...(imageMirror ? { imageMirror } : {}),
-  };
+  return copyPolicyFor(config, config.mode !== "audit", target);
 }
 
 /**
