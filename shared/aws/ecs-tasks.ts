@@ -11,7 +11,7 @@ import {
   ListTasksCommand,
   type Task,
 } from "@aws-sdk/client-ecs";
-import { type Limit, limiter } from "#shared/runtime/concurrency.ts";
+import type { Limit } from "#shared/runtime/concurrency.ts";
 import { type DescribedTaskDefinition, describeTaskDefinition } from "./ecs-task-definitions.ts";
 import { classify } from "./errors.ts";
 

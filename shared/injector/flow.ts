@@ -67,9 +67,6 @@ export function triage(
   return { registration: reg };
 }
 
-/** How many revisions between a source and its copy are looked at, at most. */
-const MAX_BETWEEN = 10;
-
 function skipped(reason: string, reg: Registration, extra: Partial<Outcome> = {}): Outcome {
   return { outcome: "skipped", reason, ...about(reg), ...extra };
 }

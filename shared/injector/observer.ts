@@ -1,7 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { Context, SQSEvent } from "aws-lambda";
 import type { RetryableError } from "#shared/aws/errors.ts";
 import { countWithDimension } from "#shared/runtime/observability.ts";
 import { pick } from "#shared/runtime/pick.ts";
