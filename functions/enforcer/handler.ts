@@ -1,14 +1,9 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ECSClient } from "@aws-sdk/client-ecs";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { STSClient } from "@aws-sdk/client-sts";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { sendAlerts } from "#shared/aws/alerts.ts";
 import {
   type CredentialsProvider,
   clientProvider,
@@ -16,11 +11,9 @@ import {
   type Target,
 } from "#shared/aws/clients.ts";
 import { ECS_CALL_WORST_CASE_MS, ecsClientConfig } from "#shared/aws/ecs-task-definitions.ts";
-import { zeroApiCalls } from "#shared/aws/ecs-tasks.ts";
-import { dynamoDbMemory } from "#shared/aws/enforcer-memory.ts";
+import type { Memory } from "#shared/aws/enforcer-memory.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
 import { unguarded } from "#shared/aws/guard.ts";
-import { listActiveAccounts } from "#shared/aws/organizations.ts";
 import { loadEnforcerConfig } from "#shared/enforcer/config.ts";
 import type { Decision } from "#shared/enforcer/decide.ts";
 import { type EnforcerDeps, handleEnforcerEvent, type Report } from "#shared/enforcer/flow.ts";
@@ -33,14 +26,13 @@ import { sweepTargets } from "#shared/runtime/targets.ts";
 const config = loadEnforcerConfig(process.env);
 const { logger, metrics } = createObservability("dns-cache-enforcer");
 const sts = new STSClient({});
-const dynamo = config.table ? new DynamoDBClient({}) : undefined;
-const events = new EventBridgeClient({});
 const clientOptions = (region: string | undefined, credentials?: CredentialsProvider) => ({
   ...(region ? { region } : {}),
   ...(credentials ? { credentials } : {}),
 });
 const orgMode = Boolean(process.env.DNS_CACHE_MEMBER_ROLE_NAME?.trim());
 let home: Target | undefined;
+let events: import("#shared/aws/alerts.ts").EventBridgeClient | undefined;
 
 const deps: EnforcerDeps = {
   config,
@@ -52,22 +44,31 @@ const deps: EnforcerDeps = {
   ),
   cfnFor: clientProvider(
     process.env,
-    (region, credentials) =>
-      new CloudFormationClient({
+    // Loaded on the first stack check only (most services are not in a stack that is being updated).
+    async (region, credentials) => {
+      const { CloudFormationClient } = await import("#shared/aws/stacks.ts");
+      return new CloudFormationClient({
         retryMode: "adaptive",
         maxAttempts: 6,
         ...clientOptions(region, credentials),
-      }),
+      });
+    },
     sts,
     ENFORCER_SESSION_NAME,
   ),
   // Audit writes nothing, not even the guard's records.
   guard:
-    dynamo && config.table && config.mode === "enforce"
-      ? (await import("./guard.ts")).copyGuard(config.table, dynamo)
+    config.table && config.mode === "enforce"
+      ? (await import("./guard.ts")).copyGuard(config.table)
       : unguarded,
-  ...(dynamo && config.table ? { memory: dynamoDbMemory(dynamo, config.table) } : {}),
+  ...(config.table ? { memory: lazyMemory(config.table) } : {}),
+  // Alerts are rare (a revert, once): EventBridge is loaded when one is sent.
   async alert(alert) {
+    const [{ EventBridgeClient, sendAlerts }, { zeroApiCalls }] = await Promise.all([
+      import("#shared/aws/alerts.ts"),
+      import("#shared/aws/ecs-tasks.ts"),
+    ]);
+    events ??= new EventBridgeClient({});
     const result = await sendAlerts(events, config.alertBus, [alert], zeroApiCalls());
     const [error] = result.errors;
     if (error) throw error;
@@ -76,9 +77,27 @@ const deps: EnforcerDeps = {
   async sweepTargets() {
     if (!home) return { targets: [], failures: [] };
     if (!orgMode) return { targets: [home], failures: [] };
-    return sweepTargets(config.sweep, home, () => listActiveAccounts(new OrganizationsClient({})));
+    return sweepTargets(config.sweep, home, async () => {
+      const { OrganizationsClient, listActiveAccounts } = await import("#shared/aws/organizations.ts");
+      return listActiveAccounts(new OrganizationsClient({}));
+    });
   },
 };
+/** The memory of moves, loaded on its first use: events that end before a move is judged never load DynamoDB. */
+function lazyMemory(tableName: string): Memory {
+  let memory: Promise<Memory> | undefined;
+  const get = () => {
+    memory ??= import("./dynamo.ts").then((m) => m.memoryFor(tableName));
+    return memory;
+  };
+  return {
+    lastMove: async (serviceArn) => (await get()).lastMove(serviceArn),
+    recordMove: async (serviceArn, move) => (await get()).recordMove(serviceArn, move),
+    claimRevertReport: async (serviceArn, sourceArn) =>
+      (await get()).claimRevertReport(serviceArn, sourceArn),
+  };
+}
+
 const observer = enforcerObserver(logger, metrics, config.mode);
 /** A record's usual calls (service, newest revision, one more read, re-read, registration, update), each at its worst. */
 const RECORD_WORST_CASE_MS = 6 * ECS_CALL_WORST_CASE_MS;

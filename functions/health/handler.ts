@@ -2,12 +2,10 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { type CredentialsProvider, clientProvider, HEALTH_SESSION_NAME } from "#shared/aws/clients.ts";
 import { ecsClientConfig } from "#shared/aws/ecs-task-definitions.ts";
-import { listActiveAccounts } from "#shared/aws/organizations.ts";
 import { loadHealthConfig } from "#shared/health/config.ts";
 import type { HealthDeps, HealthSummary } from "#shared/health/invocation.ts";
 import { handleHealthEvent } from "#shared/health/monitor.ts";
@@ -39,8 +37,7 @@ async function lambdaHandler(event: unknown, context: Context): Promise<HealthSu
   if (orgSweep && !deps.sweepTargets) {
     const home = homeOf(context);
     if (home) {
-      deps.sweepTargets = () =>
-        sweepTargets(plan, home, () => listActiveAccounts(new OrganizationsClient({})));
+      deps.sweepTargets = () => sweepTargets(plan, home, listOrganizationAccounts);
     }
   }
   return handleHealthEvent(event, deps);
@@ -49,3 +46,9 @@ async function lambdaHandler(event: unknown, context: Context): Promise<HealthSu
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));
+
+/** Organisation-wide sweeps only: Organizations is loaded when a sweep asks for the accounts, never at cold start. */
+async function listOrganizationAccounts() {
+  const { OrganizationsClient, listActiveAccounts } = await import("#shared/aws/organizations.ts");
+  return listActiveAccounts(new OrganizationsClient({}));
+}

@@ -7,6 +7,10 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
+
+// For handlers that load EventBridge only when an alert is sent: the client, imported by name (tree-shaken).
+export { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+
 import { chunks, limiter } from "#shared/runtime/concurrency.ts";
 import type { ApiCalls } from "./ecs-tasks.ts";
 import { classify, RetryableError } from "./errors.ts";

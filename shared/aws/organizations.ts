@@ -1,5 +1,9 @@
 /** The organisation's ACTIVE accounts (organizations:ListAccounts, from the management or a delegated account). */
 import { ListAccountsCommand, type OrganizationsClient } from "@aws-sdk/client-organizations";
+
+// For handlers that load Organizations only when a sweep needs it: the client, imported by name (tree-shaken).
+export { OrganizationsClient } from "@aws-sdk/client-organizations";
+
 import { classify } from "./errors.ts";
 
 export async function listActiveAccounts(client: OrganizationsClient): Promise<string[]> {

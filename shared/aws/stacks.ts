@@ -1,5 +1,9 @@
 /** CloudFormation: whether a stack is in the middle of an operation. The client is a parameter. */
 import { type CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+
+// For handlers that load CloudFormation only on a stack check: the client, imported by name (tree-shaken).
+export { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+
 import { classify } from "./errors.ts";
 
 /** The stack's status (e.g. UPDATE_IN_PROGRESS); undefined when the stack does not exist. */

@@ -3,7 +3,6 @@ import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { Target } from "#shared/aws/clients.ts";
 import { type DescribedTaskDefinition, describeTaskDefinition } from "#shared/aws/ecs-task-definitions.ts";
-import { stackStatus } from "#shared/aws/stacks.ts";
 
 export interface ReadCounts {
   DescribeTaskDefinition: number;
@@ -80,7 +79,10 @@ export class Scope {
     let pending = this.stacks.get(name);
     if (!pending) {
       this.counts.DescribeStacks += 1;
-      pending = Promise.resolve(this.cfn()).then((cfn) => stackStatus(cfn, name));
+      // CloudFormation is loaded on the first stack check only.
+      pending = Promise.all([this.cfn(), import("#shared/aws/stacks.ts")]).then(([cfn, { stackStatus }]) =>
+        stackStatus(cfn, name),
+      );
       this.stacks.set(name, pending);
       pending.catch(() => this.stacks.delete(name));
     }
