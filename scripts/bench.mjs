@@ -194,8 +194,10 @@ if (want("cold")) {
   const ecs = await startEcsStandin({ recordInputs: false });
   const dynamo = await startDynamo();
   const appRevision = seed(ecs, "app");
-  const front = await tlsFronts(work, [ecs.url, dynamo.url]);
-  const [ecsUrl, dynamoUrl] = front.urls;
+  // The enforcer's services live in an ECS of their own, so the health sweep's case sees the same account as before.
+  const serviceEcs = await startEcsStandin({ recordInputs: false });
+  const front = await tlsFronts(work, [ecs.url, dynamo.url, serviceEcs.url]);
+  const [ecsUrl, dynamoUrl, serviceEcsUrl] = front.urls;
   const base = {
     ...process.env,
     ...ecs.env(),
@@ -226,6 +228,20 @@ process.exit(0);`,
   });
   const fresh = (family) => viaSqs(registrationEvent(family, seed(ecs, family)));
   const sweep = loadEvent("scheduled-sweep.json");
+  serviceEcs.state.addCluster("bench");
+  let services = 0;
+  /** A new family, deployed pinned to a new service, its deployment completed: the enforcer's trigger. */
+  const pinnedDeployment = () => {
+    const family = `svc${++services}`;
+    const revision = seed(serviceEcs, family);
+    const service = serviceEcs.state.createService({
+      cluster: "bench",
+      serviceName: family,
+      taskDefinition: `${family}:${revision}`,
+    });
+    const completed = loadEvent("deployment-completed.json");
+    return viaSqs({ ...completed, resources: [service.serviceArn] });
+  };
   /** Cold-start cases per function: the modes its first call can take. Add a function's cases here. */
   const CASES = {
     injector: [
@@ -240,6 +256,34 @@ process.exit(0);`,
         label: "audit mode",
         env: { DNS_CACHE_MODE: "audit" },
         event: () => fresh("app"),
+        max: 1,
+        below: true,
+      },
+    ],
+    // A completed deployment of a pinned, opted-in revision with no copy yet: the longest first call
+    // (DescribeServices twice, DescribeTaskDefinition, RegisterTaskDefinition, UpdateService, the guard).
+    enforcer: [
+      {
+        label: "deployment completed, enforce",
+        env: {
+          DNS_CACHE_MODE: "enforce",
+          DNS_CACHE_CHECK_STACKS: "off",
+          AWS_ENDPOINT_URL_ECS: serviceEcsUrl,
+        },
+        event: () => pinnedDeployment(),
+        max: 1,
+        calls: "5 ECS calls and 3 DynamoDB calls over 2 connections",
+      },
+      {
+        label: "deployment completed, audit",
+        // As deployed in audit mode: no table (infra/template.yaml sets it in enforce mode only).
+        env: {
+          DNS_CACHE_MODE: "audit",
+          DNS_CACHE_CHECK_STACKS: "off",
+          DNS_CACHE_IDEMPOTENCY_TABLE: "",
+          AWS_ENDPOINT_URL_ECS: serviceEcsUrl,
+        },
+        event: () => pinnedDeployment(),
         max: 1,
         below: true,
       },
@@ -299,6 +343,7 @@ process.exit(0);`,
   }
   await front.close();
   await ecs.close();
+  await serviceEcs.close();
   await dynamo.close();
   const [bare, naiveRuns] = samples;
   const ms = (xs, key = "ms") => median(xs.map((x) => x[key]));
