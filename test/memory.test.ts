@@ -20,6 +20,7 @@ describe("parseTaskMemory", () => {
     ["1 GiB", 1024],
     ["768 MiB", 768],
     ["768mb", 768],
+    ["0.25 GB", 256],
   ])("reads %j as %i MiB", (value, mib) => {
     expect(parseTaskMemory(value)).toBe(mib);
   });
@@ -28,7 +29,7 @@ describe("parseTaskMemory", () => {
     expect(parseTaskMemory(value)).toBeUndefined();
   });
 
-  it.each([0, -512, 1.5, "0", "abc", "1.5", "0.3 GB", "512 kb", "GB", true, {}, []])(
+  it.each([0, -512, 1.5, "0", "abc", "1.5", "0.3 GB", "512 kb", "GB", "x512", "512x", true, {}, [], [512]])(
     "refuses %j (NaN: not a size ECS accepts)",
     (value) => {
       expect(parseTaskMemory(value)).toBeNaN();
@@ -53,7 +54,7 @@ describe("parseTaskCpu", () => {
     expect(parseTaskCpu(value)).toBeUndefined();
   });
 
-  it.each(["abc", "1 core", "vcpu", true, {}])("refuses %j", (value) => {
+  it.each(["abc", "1 core", "vcpu", "x256", "256x", true, {}, [256]])("refuses %j", (value) => {
     expect(parseTaskCpu(value)).toBeNaN();
   });
 });
