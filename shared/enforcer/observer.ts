@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { RetryableError } from "#shared/aws/errors.ts";
-import { countWithDimension } from "#shared/runtime/observability.ts";
+import { countWithDimension, reportDeferred, reportRetry } from "#shared/runtime/observability.ts";
 import { pick } from "#shared/runtime/pick.ts";
 import { ADVICE, type Decision } from "./decide.ts";
 import type { Observer, SweepSummary } from "./flow.ts";
@@ -71,18 +71,10 @@ export function enforcerObserver(logger: Logger, metrics: Metrics, mode: string)
       }
     },
     retry(error: RetryableError, about: Partial<Decision>) {
-      logger.warn(`retry: ${error.reason}`, {
-        outcome: "retry",
-        reason: error.reason,
-        detail: error.message,
-        serviceArn: about.service,
-        mode,
-      });
-      countWithDimension(metrics, "Retried", "Reason", error.reason);
+      reportRetry(logger, metrics, error, { serviceArn: about.service, mode });
     },
     deferred(count) {
-      logger.warn("deferred: TIME_BUDGET", { outcome: "deferred", reason: "TIME_BUDGET", count, mode });
-      countWithDimension(metrics, "Deferred", "Reason", "TIME_BUDGET", count);
+      reportDeferred(logger, metrics, count, mode);
     },
     flush() {
       for (const [key, count] of tally) {

@@ -115,6 +115,19 @@ function portUser(ports: readonly PortRange[], port: number): string | undefined
   return ports.find((p) => port >= p.from && port <= p.to)?.container;
 }
 
+/** An explicitly set port of the cache that a container declares already. */
+function portTaken(ports: readonly PortRange[], port: number, role: "health" | "metrics"): Refusal[] {
+  const user = portUser(ports, port);
+  return user
+    ? [
+        refusal(
+          REFUSAL_REASONS.PORT_CONFLICT,
+          `container "${user}" declares port ${port}, set as the ${role} port`,
+        ),
+      ]
+    : [];
+}
+
 /** Port 53 and the cache's own ports must be free in the task's one network namespace. */
 export function checkPorts(
   containers: readonly Container[],
@@ -144,27 +157,11 @@ export function checkPorts(
         );
       }
     } else {
-      const user = portUser(ports, options.healthPort);
-      if (user)
-        refusals.push(
-          refusal(
-            REFUSAL_REASONS.PORT_CONFLICT,
-            `container "${user}" declares port ${options.healthPort}, set as the health port`,
-          ),
-        );
+      refusals.push(...portTaken(ports, options.healthPort, "health"));
       healthPort = options.healthPort;
     }
   }
-  if (options.metricsPort !== null) {
-    const user = portUser(ports, options.metricsPort);
-    if (user)
-      refusals.push(
-        refusal(
-          REFUSAL_REASONS.PORT_CONFLICT,
-          `container "${user}" declares port ${options.metricsPort}, set as the metrics port`,
-        ),
-      );
-  }
+  if (options.metricsPort !== null) refusals.push(...portTaken(ports, options.metricsPort, "metrics"));
   return { healthPort, refusals };
 }
 

@@ -1,14 +1,16 @@
-/** What the Corefile depends on; all values are validated before they get here. */
-export interface CorefileConfig {
-  cacheSuccessCapacity: number;
-  cacheSuccessTtl: number;
-  cacheDenialCapacity: number;
-  cacheDenialTtl: number;
-  prefetch: boolean;
-  serveStale: string | null;
-  healthPort: number | null;
-  metricsPort: number | null;
-}
+import type { InjectOptions } from "./options.ts";
+
+/** What the Corefile depends on (validated options), with the health port already chosen. */
+export type CorefileConfig = Pick<
+  InjectOptions,
+  | "cacheSuccessCapacity"
+  | "cacheSuccessTtl"
+  | "cacheDenialCapacity"
+  | "cacheDenialTtl"
+  | "prefetch"
+  | "serveStale"
+  | "metricsPort"
+> & { healthPort: number | null };
 
 export const DNS_PORT = 53;
 

@@ -2,7 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { RetryableError } from "#shared/aws/errors.ts";
-import { countWithDimension } from "#shared/runtime/observability.ts";
+import { countWithDimension, reportDeferred, reportRetry } from "#shared/runtime/observability.ts";
 import { pick } from "#shared/runtime/pick.ts";
 import type { Observer, Outcome } from "./flow.ts";
 
@@ -52,19 +52,14 @@ export function injectorObserver(logger: Logger, metrics: Metrics, mode: string)
       else countWithDimension(metrics, METRIC_OF[o.outcome], "Reason", o.reason);
     },
     retry(error: RetryableError, about: Partial<Outcome>) {
-      logger.warn(`retry: ${error.reason}`, {
-        outcome: "retry",
-        reason: error.reason,
-        detail: error.message,
+      reportRetry(logger, metrics, error, {
         family: about.family,
         taskDefinitionArn: about.taskDefinitionArn,
         mode,
       });
-      countWithDimension(metrics, "Retried", "Reason", error.reason);
     },
     deferred(count) {
-      logger.warn("deferred: TIME_BUDGET", { outcome: "deferred", reason: "TIME_BUDGET", count, mode });
-      countWithDimension(metrics, "Deferred", "Reason", "TIME_BUDGET", count);
+      reportDeferred(logger, metrics, count, mode);
     },
   };
 }

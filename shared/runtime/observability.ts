@@ -50,3 +50,25 @@ export function publishCountsWithDimension(
     metrics.addMetric(name, MetricUnit.Percent, percent);
   metrics.publishStoredMetrics();
 }
+
+/** An error about to be retried (SQS redelivers the record): one warning line and the Retried count. */
+export function reportRetry(
+  logger: Logger,
+  metrics: Metrics,
+  error: { reason: string; message: string },
+  about: Record<string, unknown>,
+): void {
+  logger.warn(`retry: ${error.reason}`, {
+    outcome: "retry",
+    reason: error.reason,
+    detail: error.message,
+    ...about,
+  });
+  countWithDimension(metrics, "Retried", "Reason", error.reason);
+}
+
+/** SQS records left for redelivery because the invocation's time could not fit them. */
+export function reportDeferred(logger: Logger, metrics: Metrics, count: number, mode: string): void {
+  logger.warn("deferred: TIME_BUDGET", { outcome: "deferred", reason: "TIME_BUDGET", count, mode });
+  countWithDimension(metrics, "Deferred", "Reason", "TIME_BUDGET", count);
+}
