@@ -7,6 +7,14 @@ import base from "./vitest.config.ts";
 export default mergeConfig(
   base,
   defineConfig({
-    test: { env: { DNS_CACHE_MUTATION_RUN: "1" } },
+    test: {
+      env: {
+        DNS_CACHE_MUTATION_RUN: "1",
+        // Property tests run for every mutant they reach: fewer cases each (the example tests pin the
+        // details; the properties still sweep the shapes). The full counts run in `npm test`.
+        PROPERTY_RUNS: "50",
+        DNS_CACHE_PROPERTY_RUNS: "10",
+      },
+    },
   }),
 );

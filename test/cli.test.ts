@@ -225,20 +225,23 @@ describe("the installed bin", () => {
       cwd: process.cwd(),
     });
 
-  it("runs through npx after install, with the documented exit codes and no stack traces", () => {
-    const ok = bin(["inject", "--file", "examples/app-task-definition.json"]);
-    expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout).family).toBe("app");
-    const up = bin(["inject"], ok.stdout);
-    expect(up.status).toBe(0);
-    expect(up.stdout).toBe(ok.stdout);
-    const bad = bin(["inject", "--file", "does-not-exist.json"]);
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe("dns-cache: cannot read does-not-exist.json: no such file\n");
-    const refused = bin(["inject"], serialize(fargateApp({ networkMode: "bridge" })));
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).not.toMatch(/\n\s+at /);
-  });
+  it.skipIf(process.env.DNS_CACHE_MUTATION_RUN)(
+    "runs through npx after install, with the documented exit codes and no stack traces",
+    () => {
+      const ok = bin(["inject", "--file", "examples/app-task-definition.json"]);
+      expect(ok.status).toBe(0);
+      expect(JSON.parse(ok.stdout).family).toBe("app");
+      const up = bin(["inject"], ok.stdout);
+      expect(up.status).toBe(0);
+      expect(up.stdout).toBe(ok.stdout);
+      const bad = bin(["inject", "--file", "does-not-exist.json"]);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toBe("dns-cache: cannot read does-not-exist.json: no such file\n");
+      const refused = bin(["inject"], serialize(fargateApp({ networkMode: "bridge" })));
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 });
 
 /** The built CLI under a shell, as users pipe it (bash for PIPESTATUS). */

@@ -371,17 +371,22 @@ describe("the enforcer under faults", () => {
     expect(reasons.filter((r) => r === "CONVERGED")).toHaveLength(1);
   }, 30_000);
 
-  it("converges under 50% throttling of every call (adaptive retry), then throws what still fails", async () => {
-    const world = await freshWorld();
-    const { serviceArn } = deployPinned(ecs, "prod", "web", "web");
-    ecs.setFaults({ seed: 5, rules: [fault.sometimes("*", "throttle", 0.5)] });
-    expect(await completed(world, serviceArn)).toMatchObject({ reason: "CONVERGED" });
-    ecs.setFaults([fault.always("DescribeServices", "server-error")]);
-    await expect(completed(world, serviceArn)).rejects.toMatchObject({
-      name: "RetryableError",
-      reason: "ECS_UNAVAILABLE",
-    });
-  }, 60_000);
+  // A soak of the SDK's adaptive retry (seconds of backoff): it pins the adapters, not the logic mutated.
+  it.skipIf(process.env.DNS_CACHE_MUTATION_RUN)(
+    "converges under 50% throttling of every call (adaptive retry), then throws what still fails",
+    async () => {
+      const world = await freshWorld();
+      const { serviceArn } = deployPinned(ecs, "prod", "web", "web");
+      ecs.setFaults({ seed: 5, rules: [fault.sometimes("*", "throttle", 0.5)] });
+      expect(await completed(world, serviceArn)).toMatchObject({ reason: "CONVERGED" });
+      ecs.setFaults([fault.always("DescribeServices", "server-error")]);
+      await expect(completed(world, serviceArn)).rejects.toMatchObject({
+        name: "RetryableError",
+        reason: "ECS_UNAVAILABLE",
+      });
+    },
+    60_000,
+  );
 
   it.each([
     ["an unknown event", { source: "aws.s3", "detail-type": "Object Created" }, "NOT_AN_ENFORCER_EVENT"],
