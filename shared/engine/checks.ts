@@ -5,7 +5,7 @@
 import type { PortMapping } from "@aws-sdk/client-ecs";
 import { HEALTH_PORT_CANDIDATES, INIT_MEMORY_RESERVATION, MAX_CONTAINERS, MAX_TAGS } from "./constants.ts";
 import { DNS_PORT } from "./corefile.ts";
-import { InvalidInputError, REFUSAL_REASONS, type Refusal } from "./errors.ts";
+import { REFUSAL_REASONS, type Refusal } from "./errors.ts";
 import { fargateMemorySizes, parseTaskCpu, parseTaskMemory } from "./memory.ts";
 import type { InjectOptions } from "./options.ts";
 import type { Container, TaskDefinitionInput } from "./task-definition.ts";
@@ -25,9 +25,8 @@ const refusal = (reason: Refusal["reason"], message: string): Refusal => ({ reas
 /** awsvpc only, Linux only, and room for two more containers. */
 export function checkPlatform(definition: TaskDefinitionInput): Refusal[] {
   const refusals: Refusal[] = [];
-  const compat = definition.requiresCompatibilities ?? [];
-  const networkMode = definition.networkMode ?? (compat.includes("FARGATE") ? undefined : "bridge");
-  if (networkMode !== "awsvpc") {
+  // Absent is bridge on EC2 and an error on Fargate: refused either way.
+  if (definition.networkMode !== "awsvpc") {
     refusals.push(refusal(REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC, networkModeMessage(definition)));
   }
   const os = definition.runtimePlatform?.operatingSystemFamily;
@@ -267,9 +266,8 @@ export function checkMemory(
   definition: TaskDefinitionInput,
   options: InjectOptions,
 ): { memory: MemoryAccount; refusals: Refusal[] } {
+  // validate.ts has refused a size parseTaskMemory cannot read.
   const taskMemory = parseTaskMemory(definition.memory);
-  if (Number.isNaN(taskMemory))
-    throw new InvalidInputError(`task memory "${String(definition.memory)}" is not a size ECS accepts`);
   const containersMemory = definition.containerDefinitions.reduce((sum, c) => sum + reservedMemory(c), 0);
   const added = INIT_MEMORY_RESERVATION + options.memoryReservation;
   const memory: MemoryAccount = {
@@ -313,7 +311,7 @@ const PUBLIC_ECR = "public.ecr.aws/";
 const PRIVATE_ECR = /^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
 
 function pullsFromInternet(image: string): boolean {
-  return image !== "" && !PRIVATE_ECR.test(image);
+  return !PRIVATE_ECR.test(image);
 }
 
 /** 1.4.0 and later, LATEST, or absent (ECS then uses LATEST) carry the container restart policy. */
