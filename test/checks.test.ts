@@ -283,6 +283,17 @@ describe("check: warnings about what dns-cache cannot see", () => {
     expect(warning).toContain("the task will not start because it cannot pull it. Deploy");
   });
 
+  it.each([
+    ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1", true],
+    ["123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app:1", true],
+    ["123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:1", true],
+    ["12345.dkr.ecr.eu-west-1.amazonaws.com/app:1", false],
+    ["mirror.example.com/123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1", false],
+    ["public.ecr.aws/nginx/nginx:1", false],
+  ])("an app image %s is in private ECR (so the ECR Public warning shows): %s", (image, privateEcr) => {
+    expect(advisories(fargate([{ image }]))).toHaveLength(privateEcr ? 1 : 0);
+  });
+
   it("one container pulling from another registry shows internet access: no warning", () => {
     const mixed = fargate([{ image: PRIVATE_IMAGE }, { image: "nginx:1.27" }]);
     expect(advisories(mixed)).toEqual([]);
