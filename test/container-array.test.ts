@@ -14,6 +14,7 @@ describe("a bare containerDefinitions array", () => {
   it("says what the task definition must add, with the memory its hard limits and reservations need", () => {
     const { result, notes } = injectContainerArray([web, worker]);
     expect(result.outcome).toBe("injected");
+    expect(result.warnings).toEqual([]);
     expect(notes).toEqual([
       'add the volume the dns-cache containers share to the task definition: volume { name = "dns-cache" } in Terraform\'s aws_ecs_task_definition ("volumes": [{"name": "dns-cache"}] in JSON)',
       'the task definition must use network_mode = "awsvpc" (every Fargate task does): the containers must share one network namespace and resolv.conf',
@@ -44,6 +45,10 @@ describe("a bare containerDefinitions array", () => {
       new InvalidInputError(
         "an empty array: give a task definition, or a non-empty containerDefinitions array (Terraform's container_definitions)",
       ),
+    );
+    const deep = JSON.parse(`${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}`);
+    expect(() => injectContainerArray([{ ...worker, linuxParameters: deep }])).toThrow(
+      "the input nests deeper than 100 levels",
     );
     expect(() => injectContainerArray([worker, { ...worker }])).toThrow('two containers are named "worker"');
     expect(() => injectContainerArray([{ ...worker, memory: "64" }])).toThrow(

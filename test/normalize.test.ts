@@ -14,6 +14,7 @@ function inputError(value: unknown): string {
     normalize(value);
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ name: "InvalidInputError", reason: "INVALID_INPUT" });
     return (error as Error).message;
   }
   throw new Error("expected an input error");

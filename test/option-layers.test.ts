@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
 import { inject } from "#shared/engine/inject.ts";
 import { resolveOptions } from "#shared/engine/option-layers.ts";
+import { DEFAULT_OPTIONS } from "#shared/engine/options.ts";
 import type { TaskDefinitionInput } from "#shared/engine/task-definition.ts";
 
 const definition = (tags: Array<{ key: string; value: string }> = []): TaskDefinitionInput => ({
@@ -44,7 +45,8 @@ describe("option layers", () => {
   });
 
   it("no layers and no tags: every option from the defaults", () => {
-    const { sources } = resolveOptions({ ...definition(), tags: undefined }, {});
+    const { options, sources } = resolveOptions({ ...definition(), tags: undefined }, {});
+    expect(options).toStrictEqual(DEFAULT_OPTIONS);
     expect(new Set(Object.values(sources))).toEqual(new Set(["default"]));
   });
 

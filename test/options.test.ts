@@ -3,6 +3,7 @@
  * flag, a variable or a tag, the exact message a bad value gets (naming where it came from), how the
  * layers merge, how `check` prints the values, and which options make a revision out of date.
  */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { InvalidOptionError } from "#shared/engine/errors.ts";
 import {
@@ -25,6 +26,7 @@ function flagError(name: string, raw: string): string {
     parsed(name, raw);
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ name: "InvalidOptionError", reason: "INVALID_OPTION" });
     return (error as Error).message;
   }
   throw new Error(`--${name} ${raw} was accepted`);
@@ -53,6 +55,11 @@ describe("values each option accepts", () => {
     ["upstream", " AUTO ", { upstreams: [] }],
     ["upstream", "10.0.0.2, 10.0.0.3 10.0.0.2", { upstreams: ["10.0.0.2", "10.0.0.3"] }],
     ["upstream", "fd00::53", { upstreams: ["fd00::53"] }],
+    [
+      "upstream",
+      Array.from({ length: 15 }, (_, i) => `10.0.0.${i + 1}`).join(","),
+      { upstreams: Array.from({ length: 15 }, (_, i) => `10.0.0.${i + 1}`) },
+    ],
     ["serve-stale", "OFF", { serveStale: null }],
     ["serve-stale", "1h", { serveStale: "1h immediate" }],
     ["serve-stale", " 30M  Verify ", { serveStale: "30m verify" }],
@@ -62,9 +69,9 @@ describe("values each option accepts", () => {
     ["serve-stale", "604800s", { serveStale: "604800s immediate" }],
     ["wait-for", " HEALTHY ", { waitFor: "healthy" }],
     ["wait-for", "start", { waitFor: "start" }],
-    ["health-port", "Auto", { healthPort: "auto" }],
+    ["health-port", " Auto ", { healthPort: "auto" }],
     ["health-port", "1024", { healthPort: 1024 }],
-    ["metrics-port", "off", { metricsPort: null }],
+    ["metrics-port", " OFF ", { metricsPort: null }],
     ["metrics-port", "65535", { metricsPort: 65535 }],
     ["node-cache-address", " 169.254.20.10 ", { nodeCacheAddress: "169.254.20.10" }],
     ["node-cache-address", "169.254.1.0", { nodeCacheAddress: "169.254.1.0" }],
@@ -260,5 +267,17 @@ describe("how options are shown and recorded", () => {
     expect(bridge).not.toBe(digest);
     expect(optionsDigest(mergeOptions({ fallback: false }), "bridge")).not.toBe(bridge);
     expect(optionsDigest(mergeOptions({ prefetch: false }), "bridge")).toBe(bridge);
+  });
+
+  it("the recorded digest keeps its format, so revisions injected earlier stay up to date", () => {
+    const sha = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+    const options = mergeOptions();
+    const awsvpc = describeOptions(options).filter(({ name }) => name !== "node-cache-address");
+    expect(optionsDigest(options)).toBe(sha(JSON.stringify(awsvpc)));
+    const bridge = [
+      { name: "fallback", value: "on" },
+      { name: "node-cache-address", value: "169.254.20.10" },
+    ];
+    expect(optionsDigest(options, "bridge")).toBe(sha(JSON.stringify({ path: "bridge", options: bridge })));
   });
 });

@@ -58,8 +58,19 @@ describe("strip", () => {
     },
   );
 
+  it("a user's container carrying our label under its own name is not an injection", () => {
+    const definition = plain();
+    definition.containerDefinitions.push({
+      name: "proxy",
+      image: "envoy:1",
+      dockerLabels: { "dns-cache.component": "cache" },
+    });
+    expect(strip(definition).wasInjected).toBe(false);
+  });
+
   it("refuses a user's container named like ours, naming it, and removes nothing", () => {
     const definition = plain();
+    definition.tags = [...(definition.tags ?? []), { key: MARKER_TAGS.version, value: "0.0.9" }];
     definition.containerDefinitions.push({ name: INIT_CONTAINER, image: "busybox:1.37" });
     const stripped = strip(definition);
     expect(stripped.refusals).toEqual([
