@@ -41,6 +41,17 @@ describe("container fields ECS would refuse", () => {
     [{ memory: " 256 " }, `${at}.memory must be a number (MiB), not a string: write 256 without quotes`],
     [{ memory: "256 MiB" }, `${at}.memory must be a whole number (MiB), got a string ("256 MiB")`],
     [{ memory: true }, `${at}.memory must be a whole number (MiB), got boolean true`],
+    [{ memory: "~256" }, `${at}.memory must be a whole number (MiB), got a string ("~256")`],
+    [{ memory: "256M" }, `${at}.memory must be a whole number (MiB), got a string ("256M")`],
+    [
+      { memory: "128", memoryReservation: 256 },
+      `${at}.memory must be a number (MiB), not a string: write 128 without quotes`,
+    ],
+    [
+      { dependsOn: "db" },
+      `${at}.dependsOn must be an array of {containerName, condition}, got a string ("db")`,
+    ],
+    [{ mountPoints: {} }, `${at}.mountPoints must be an array of mount points, got an object`],
     [
       { memory: 128, memoryReservation: 129 },
       `${at}.memoryReservation (129 MiB) must not be above its memory, the hard limit (128 MiB)`,
@@ -120,6 +131,23 @@ describe("container fields ECS would refuse", () => {
     [{ memory: 1, memoryReservation: 1 }],
     [{ name: "a".repeat(255) }],
     [{ essential: false, dockerLabels: {}, logConfiguration: { logDriver: "json-file" } }],
+    // Terraform and CloudFormation write null for fields left unset.
+    [
+      {
+        cpu: null,
+        memory: null,
+        memoryReservation: null,
+        essential: null,
+        portMappings: null,
+        dependsOn: null,
+        mountPoints: [{ readOnly: true, sourceVolume: null, containerPath: null }],
+        entryPoint: null,
+        command: null,
+        workingDirectory: null,
+        dockerLabels: null,
+        logConfiguration: null,
+      },
+    ],
   ])("%j passes", (container) => {
     expect(() => normalize(definition(container))).not.toThrow();
   });
@@ -144,6 +172,10 @@ describe("task-level fields", () => {
     [{ volumes: [{ name: 3 }] }, "volumes[0].name must be a string, got number 3"],
     [{ volumes: ["data"] }, 'volumes[0] must be a volume object, got a string ("data")'],
     [{ memory: 0 }, 'memory must be a size ECS accepts (MiB, or GB as "1 GB"), got number 0'],
+    [{ cpu: 0 }, 'cpu must be a size ECS accepts (CPU units, or vCPUs as "1 vCPU"), got number 0'],
+    [{ cpu: 0.5 }, 'cpu must be a size ECS accepts (CPU units, or vCPUs as "1 vCPU"), got number 0.5'],
+    [{ runtimePlatform: { cpuArchitecture: "ARM64" } }, null],
+    [{ volumes: [{ name: null, host: {} }], memory: null, cpu: null, runtimePlatform: null }, null],
     [
       { cpu: "1 core" },
       'cpu must be a size ECS accepts (CPU units, or vCPUs as "1 vCPU"), got a string ("1 core")',
