@@ -56,6 +56,11 @@ describe("input errors name what is wrong and where", () => {
       'taskDefinition.tags must be an array of {key, value}, got a string ("team=a")',
     ],
     [
+      "tags beside a described task definition",
+      { taskDefinition: body, tags: "team=a" },
+      'tags must be an array of {key, value}, got a string ("team=a")',
+    ],
+    [
       "a tag without a key",
       { ...body, tags: [{ value: "a" }] },
       'tags[0] must be an object with a string "key"',

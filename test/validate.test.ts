@@ -48,6 +48,10 @@ describe("container fields ECS would refuse", () => {
       `${at}.memory must be a number (MiB), not a string: write 128 without quotes`,
     ],
     [
+      { memory: 128, memoryReservation: "256" },
+      `${at}.memoryReservation must be a number (MiB), not a string: write 256 without quotes`,
+    ],
+    [
       { dependsOn: "db" },
       `${at}.dependsOn must be an array of {containerName, condition}, got a string ("db")`,
     ],
