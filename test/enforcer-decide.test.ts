@@ -33,7 +33,11 @@ describe("the revision a service runs", () => {
     ["one completed deployment: its revision", [{ taskDefinition: TD2, rolloutState: "COMPLETED" }], TD2],
     ["one deployment naming no revision: the service's", [{ rolloutState: "COMPLETED" }], TD1],
     ["one deployment without a rollout state (older ECS)", [{ taskDefinition: TD2 }], TD2],
-    ["one deployment still rolling out: none", [{ taskDefinition: TD2, rolloutState: "IN_PROGRESS" }], undefined],
+    [
+      "one deployment still rolling out: none",
+      [{ taskDefinition: TD2, rolloutState: "IN_PROGRESS" }],
+      undefined,
+    ],
     ["one failed rollout: its revision", [{ taskDefinition: TD2, rolloutState: "FAILED" }], TD2],
     [
       "two deployments: none",
@@ -62,7 +66,11 @@ describe("triage of a service from its description alone", () => {
     [
       "CODE_DEPLOY",
       { deploymentController: { type: "CODE_DEPLOY" } },
-      { reason: "CONTROLLER_NOT_ECS", message: "deployment controller CODE_DEPLOY", advice: ADVICE.controller },
+      {
+        reason: "CONTROLLER_NOT_ECS",
+        message: "deployment controller CODE_DEPLOY",
+        advice: ADVICE.controller,
+      },
     ],
     [
       "EXTERNAL",
@@ -93,7 +101,9 @@ describe("triage of a service from its description alone", () => {
   );
 
   it("takes the opt-out tag's value into account, not just its key", () => {
-    expect(triageService(service({ tags: [{ key: "dns-cache", value: "enabled" }] }), OPT_OUT)).toBeUndefined();
+    expect(
+      triageService(service({ tags: [{ key: "dns-cache", value: "enabled" }] }), OPT_OUT),
+    ).toBeUndefined();
   });
 
   it("checks in order: status first, then controller, then opt-out, then rollout", () => {
@@ -105,9 +115,9 @@ describe("triage of a service from its description alone", () => {
     });
     expect(triageService(everything, OPT_OUT)?.reason).toBe("SERVICE_NOT_ACTIVE");
     expect(triageService({ ...everything, status: "ACTIVE" }, OPT_OUT)?.reason).toBe("CONTROLLER_NOT_ECS");
-    expect(triageService({ ...everything, status: "ACTIVE", deploymentController: {} }, OPT_OUT)?.reason).toBe(
-      "SERVICE_OPTED_OUT",
-    );
+    expect(
+      triageService({ ...everything, status: "ACTIVE", deploymentController: undefined }, OPT_OUT)?.reason,
+    ).toBe("SERVICE_OPTED_OUT");
   });
 });
 
@@ -119,7 +129,9 @@ describe("what a decision says about the service", () => {
   });
 
   it("reads the CloudFormation stack name from the service's tags", () => {
-    expect(stackNameOf(service({ tags: [{ key: "aws:cloudformation:stack-name", value: "app" }] }))).toBe("app");
+    expect(stackNameOf(service({ tags: [{ key: "aws:cloudformation:stack-name", value: "app" }] }))).toBe(
+      "app",
+    );
     expect(stackNameOf(service({ tags: [{ key: "stack", value: "app" }] }))).toBeUndefined();
     expect(stackNameOf(service({ tags: undefined }))).toBeUndefined();
   });
@@ -134,10 +146,20 @@ describe("advice after an owner put the source back", () => {
       ADVICE.cloudformation,
     ],
     ["a Terraform tag key", [{ key: "terraform", value: "true" }], "terraform", ADVICE.terraform],
-    ["a Terraform tag value, any case", [{ key: "ManagedBy", value: "Terraform" }], "terraform", ADVICE.terraform],
+    [
+      "a Terraform tag value, any case",
+      [{ key: "ManagedBy", value: "Terraform" }],
+      "terraform",
+      ADVICE.terraform,
+    ],
     ["a tag without a value", [{ key: "Terraform-Managed" }], "terraform", ADVICE.terraform],
     ["other tags", [{ key: "team", value: "payments" }], "unknown", ADVICE.other],
-    ["a stack name tag that is only similar", [{ key: "cloudformation", value: "x" }], "unknown", ADVICE.other],
+    [
+      "a stack name tag that is only similar",
+      [{ key: "cloudformation", value: "x" }],
+      "unknown",
+      ADVICE.other,
+    ],
     ["no tags", undefined, "unknown", ADVICE.other],
   ])("recognises %s", (_, tags, managedBy, advice) => {
     expect(revertAdvice(tags)).toEqual({ managedBy, advice });

@@ -39,7 +39,9 @@ describe("the enforcer's ARN parsing", () => {
   });
 
   it("reads a task definition ARN into family and numeric revision", () => {
-    expect(taskDefinitionRefOf("arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task-definition/my_app-1:42")).toEqual({
+    expect(
+      taskDefinitionRefOf("arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task-definition/my_app-1:42"),
+    ).toEqual({
       arn: "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task-definition/my_app-1:42",
       family: "my_app-1",
       revision: 42,
@@ -131,7 +133,10 @@ describe("the enforcer's event parsing", () => {
   it.each([
     [
       "a deployment still in progress",
-      deploymentEvent("arn:aws:ecs:us-east-1:123456789012:service/prod/web", "SERVICE_DEPLOYMENT_IN_PROGRESS"),
+      deploymentEvent(
+        "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",
+      ),
       "DEPLOYMENT_NOT_COMPLETED",
       "SERVICE_DEPLOYMENT_IN_PROGRESS: only completed deployments are acted on",
     ],
