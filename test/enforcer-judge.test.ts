@@ -200,6 +200,11 @@ describe("the enforcer's judgement: a service running its family's newest revisi
       { outcome: "left", reason: "SOURCE_INACTIVE" },
     ],
     [
+      "a skipped answer, even one naming a copy",
+      { kind: "skipped", reason: "ALREADY_INJECTED", copyArn: arnOf(2) },
+      { outcome: "left", reason: "ALREADY_INJECTED" },
+    ],
+    [
       "a copy result that names no copy",
       { kind: "made", reason: "INJECTED" },
       { outcome: "left", reason: "INJECTED" },
@@ -338,6 +343,13 @@ describe("the enforcer's judgement: a service running an older revision", () => 
       "the revision cannot be described",
       { 1: { tags: [OPT_IN] } },
     ],
+    [
+      "its family's newest is described without a revision",
+      [],
+      "SOURCE_INACTIVE",
+      "the family has no ACTIVE revision",
+      { 1: { tags: [OPT_IN], taskDefinition: { family: "web" } } },
+    ],
   ] as Array<[string, DescribedTaskDefinition[], string, string, Record<number, DescribedTaskDefinition>?]>)(
     "leaves it when %s",
     async (_, revisions, reason, message, described = {}) => {
@@ -346,6 +358,23 @@ describe("the enforcer's judgement: a service running an older revision", () => 
       expect(verdict).toEqual({ outcome: "left", reason, message, ...about(1) });
     },
   );
+});
+
+describe("the enforcer's judgement: a service running a deregistered revision", () => {
+  it("leaves it (SOURCE_INACTIVE) when the family's newest ACTIVE revision is older, reading nothing more", async () => {
+    const { guard, keys } = guardOf({ kind: "made", reason: "INJECTED", copyArn: arnOf(9) });
+    for (const newest of [source(3), copy(2, 3)]) {
+      const { scope, read } = scopeOf([newest]);
+      expect(await judge(running(5), scope, depsOf({ guard }).deps)).toEqual({
+        outcome: "left",
+        reason: "SOURCE_INACTIVE",
+        message: "the revision was deregistered",
+        ...about(5),
+      });
+      expect(read).toEqual(["web"]);
+    }
+    expect(keys).toEqual([]);
+  });
 });
 
 describe("the enforcer's judgement before the family is read", () => {
@@ -498,6 +527,24 @@ describe("the copy of a source, shared by the services that run it", () => {
     const verdicts = await Promise.all([judge(running(1), scope, deps), judge(other, scope, deps)]);
     expect(verdicts.map((v) => isMove(v) && v.copyArn)).toEqual([arnOf(2), arnOf(2)]);
     expect(keys).toEqual([arnOf(1)]);
+  });
+
+  it("is asked separately for each source", async () => {
+    const { guard, keys } = guardOf({ kind: "made", reason: "INJECTED", copyArn: arnOf(9) });
+    const { scope } = scopeOf([source(1)]);
+    const policy = { scope: "tag" as const, optIn: OPT_IN_TAG, optOut: OPT_OUT, options: {}, write: true };
+    const refOf = (family: string) => ({
+      arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/${family}:1`,
+      family,
+      revision: 1,
+      partition: "aws",
+      account: ACCOUNT,
+      region: "us-east-1",
+    });
+    await guardedCopy(scope, refOf("web"), policy, guard);
+    await guardedCopy(scope, refOf("api"), policy, guard);
+    await guardedCopy(scope, refOf("web"), policy, guard);
+    expect(keys).toEqual([refOf("web").arn, refOf("api").arn]);
   });
 
   it("decides again when the guard replays an answer without a copy (e.g. NOT_OPTED_IN before the tag)", async () => {

@@ -645,6 +645,16 @@ describe("the enforcer flow, per event", () => {
     expect(retries).toEqual([["ACCESS_DENIED", {}]]);
   });
 
+  it("returns an empty sweep (an account without clusters) without a retry", async () => {
+    const world = enforcerWorld(ecs);
+    const report = await handleEnforcerEvent(sweepEvent(), world.deps, world.observer);
+    expect(report).toEqual({
+      decisions: [],
+      sweep: { targets: 1, services: 0, describeServicesCalls: 0, byReason: {}, failures: [] },
+    });
+    expect(world.sweeps).toEqual([report.sweep]);
+  });
+
   it("returns a sweep that failed in one account but decided in another, without a retry", async () => {
     const world = enforcerWorld(ecs, { home: false });
     deployPinned(ecs, "prod", "web", "web");
@@ -720,6 +730,11 @@ describe("the enforcer flow on an opt-in tag", () => {
     const other = deployPinned(ecs, "prod", "other", "other", { tags: [] });
     ecs.state.tagResource(web.taskDefinitionArn, [OPT_IN]);
     ecs.state.tagResource(other.taskDefinitionArn, [OPT_IN]);
+    // A service rolling out to the tagged revision is judged too (and comes back later).
+    ecs.state.createService({ cluster: "prod", serviceName: "api", taskDefinition: other.taskDefinitionArn });
+    ecs.state.updateService({ cluster: "prod", service: "api", taskDefinition: web.taskDefinitionArn });
+    // Only the tagged revision's account and region are swept, whatever a scheduled sweep covers.
+    world.deps.sweepTargets = () => Promise.reject(new Error("the tag's own account only"));
     const report = await handleEnforcerEvent(
       tagResourceEvent(web.taskDefinitionArn),
       world.deps,
@@ -728,9 +743,17 @@ describe("the enforcer flow on an opt-in tag", () => {
     const copyArn = web.taskDefinitionArn.replace(/:1$/, ":2");
     expect(report.decisions).toEqual([
       { outcome: "converged", reason: "INJECTED", taskDefinitionArn: web.taskDefinitionArn, copyArn },
+      expect.objectContaining({
+        reason: "ROLLOUT_IN_PROGRESS",
+        service: ecs.state.serviceArn("prod", "api"),
+      }),
       expect.objectContaining({ reason: "CONVERGED", service: web.serviceArn, copyArn }),
     ]);
-    expect(report.sweep).toMatchObject({ targets: 1, services: 1, byReason: { CONVERGED: 1 } });
+    expect(report.sweep).toMatchObject({
+      targets: 1,
+      services: 2,
+      byReason: { CONVERGED: 1, ROLLOUT_IN_PROGRESS: 1 },
+    });
   });
 
   it("audit mode: would inject, and would converge its services", async () => {
