@@ -801,5 +801,6 @@ describe("the enforcer flow on an opt-in tag", () => {
       ],
     });
     expect(ecs.calls.count()).toBe(0);
+    expect(world.sweeps).toEqual([]);
   });
 });

@@ -91,7 +91,7 @@ async function sweep(
   deps: EnforcerDeps,
   only?: (svc: Service) => boolean,
   targets?: Target[],
-): Promise<Report> {
+): Promise<Required<Report>> {
   const listed = targets ? { targets, failures: [] } : await deps.sweepTargets();
   const limit = limiter(deps.config.accountConcurrency);
   const results = await Promise.all(
@@ -130,10 +130,7 @@ async function onTagged(ref: TaskDefinitionRef, deps: EnforcerDeps): Promise<Rep
   };
   const runs = (svc: Service) => runningRevision(svc) === ref.arn || svc.taskDefinition === ref.arn;
   const services = await sweep(deps, runs, [target]);
-  return {
-    decisions: [injected, ...services.decisions],
-    ...(services.sweep ? { sweep: services.sweep } : {}),
-  };
+  return { decisions: [injected, ...services.decisions], sweep: services.sweep };
 }
 
 export async function handleEnforcerEvent(
