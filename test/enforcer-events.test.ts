@@ -200,6 +200,12 @@ describe("the enforcer's event parsing", () => {
       "NOT_AN_ENFORCER_EVENT",
       "not a deployment, schedule or TagResource event",
     ],
+    [
+      "a TagResource detail under another detail type",
+      { ...tagResourceEvent(TD), "detail-type": "AWS Service Event via CloudTrail" },
+      "NOT_AN_ENFORCER_EVENT",
+      "not a deployment, schedule or TagResource event",
+    ],
     ["null", null, "NOT_AN_ENFORCER_EVENT", "not a deployment, schedule or TagResource event"],
     ["a string", "ECS Deployment State Change", "NOT_AN_ENFORCER_EVENT", expect.any(String)],
   ])("refuses %s with its reason and a message", (_, event, reason, message) => {

@@ -302,7 +302,7 @@ describe("the enforcer's judgement: a service running an older revision", () => 
 
   it("copies it when the newest revision is our copy of an older source: it is the newest source", async () => {
     const { guard, keys } = guardOf({ kind: "made", reason: "INJECTED", copyArn: arnOf(4) });
-    const { scope } = scopeOf([source(1), source(2), copy(1, 3)]);
+    const { scope, read } = scopeOf([source(1), source(2), copy(1, 3)]);
     expect(await judge(running(2), scope, depsOf({ guard }).deps)).toMatchObject({
       move: true,
       source: arnOf(2),
@@ -310,6 +310,20 @@ describe("the enforcer's judgement: a service running an older revision", () => 
       made: true,
     });
     expect(keys).toEqual([arnOf(2)]);
+    // The newest and its own revision only: no copy of it can follow it yet.
+    expect(read).toEqual(["web", "web:2"]);
+  });
+
+  it("never copies it when the newest revision is our copy of a newer source", async () => {
+    const { guard, keys } = guardOf({ kind: "made", reason: "INJECTED", copyArn: arnOf(9) });
+    const { scope } = scopeOf([source(1), source(2), copy(2, 3)]);
+    expect(await judge(running(1), scope, depsOf({ guard }).deps)).toEqual({
+      outcome: "left",
+      reason: "NO_COPY_FOR_OLDER_REVISION",
+      message: "revision 3 is newer; the service converges on its next deploy",
+      ...about(1),
+    });
+    expect(keys).toEqual([]);
   });
 
   it("moves it through the copy path when the newest revision is our copy of it", async () => {

@@ -108,7 +108,9 @@ describe("the enforcer's log lines", () => {
     for (const d of [...others, converged]) observer.decision(d, true);
     observer.sweep(summary, [...others, converged]);
     // Each such service is a debug line only; the sweep names them in one warning with the advice.
-    expect(lines.filter((l) => l.level === "debug")).toHaveLength(25);
+    expect(lines.filter((l) => l.level === "debug").map((l) => l.message)).toEqual(
+      Array(25).fill("left: CONTROLLER_NOT_ECS"),
+    );
     expect(lines.filter((l) => l.level === "info").map((l) => l.message)).toEqual([
       "converged: CONVERGED",
       "sweep: done",
@@ -192,6 +194,7 @@ describe("the enforcer's counts", () => {
       { outcome: "refused", reason: "TOO_MANY_CONTAINERS" },
       { outcome: "failed", reason: "UPDATE_REJECTED" },
       { outcome: "skipped", reason: "FOREIGN_EVENT" },
+      { outcome: "skipped", reason: "NOT_OPTED_IN" },
     ];
     for (const d of decisions) observer.decision(d);
     expect(counts).toEqual([]);
@@ -204,6 +207,7 @@ describe("the enforcer's counts", () => {
       ["Refused", "TOO_MANY_CONTAINERS", 1],
       ["Failed", "UPDATE_REJECTED", 1],
       ["Skipped", "FOREIGN_EVENT", 1],
+      ["Skipped", "NOT_OPTED_IN", 1],
     ]);
     expect(counts.filter((c) => !c.dimension).map((c) => [c.name, c.count])).toEqual([
       ["Converged", 2],
@@ -211,6 +215,7 @@ describe("the enforcer's counts", () => {
       ["LeftAlone", 1],
       ["Refused", 1],
       ["Failed", 1],
+      ["Skipped", 1],
       ["Skipped", 1],
     ]);
     counts.length = 0;

@@ -753,6 +753,7 @@ describe("the enforcer flow on an opt-in tag", () => {
       targets: 1,
       services: 2,
       byReason: { CONVERGED: 1, ROLLOUT_IN_PROGRESS: 1 },
+      failures: [],
     });
   });
 
