@@ -189,6 +189,14 @@ describe("the enforcer's event parsing", () => {
       expect.stringMatching(/^detail\.requestParameters\.tags: /),
     ],
     [
+      "a TagResource event whose tag key is not text",
+      withDetail(tagResourceEvent(TD), {
+        requestParameters: { resourceArn: TD, tags: [{ key: 1, value: "enabled" }] },
+      }),
+      "MALFORMED_EVENT",
+      expect.stringMatching(/^detail\.requestParameters\.tags\.0\.key: /),
+    ],
+    [
       "a TagResource of another service",
       withDetail(tagResourceEvent(TD), { eventSource: "s3.amazonaws.com" }),
       "MALFORMED_EVENT",
