@@ -364,6 +364,13 @@ describe("the enforcer's judgement: a service running an older revision", () => 
       "the family has no ACTIVE revision",
       { 1: { tags: [OPT_IN], taskDefinition: { family: "web" } } },
     ],
+    [
+      "its family's newest is described without a definition",
+      [],
+      "SOURCE_INACTIVE",
+      "the family has no ACTIVE revision",
+      { 1: { tags: [OPT_IN] } },
+    ],
   ] as Array<[string, DescribedTaskDefinition[], string, string, Record<number, DescribedTaskDefinition>?]>)(
     "leaves it when %s",
     async (_, revisions, reason, message, described = {}) => {

@@ -155,7 +155,7 @@ export async function handleEnforcerEvent(
     const report = e.kind === "sweep" ? await sweep(deps) : await onTagged(e.taskDefinition, deps);
     for (const d of report.decisions) observer.decision(d, report.sweep !== undefined);
     if (report.sweep) observer.sweep(report.sweep, report.decisions);
-    const [failure] = report.sweep?.failures ?? [];
+    const failure = report.sweep?.failures[0];
     // Nothing could be read at all: worth a retry of the invocation.
     if (failure && report.decisions.length === 0) throw new RetryableError(failure.reason, failure.message);
     return report;
