@@ -21,7 +21,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { vi } from "vitest";
 import type { Finding } from "#shared/health/classify.ts";
 import { type HealthConfig, loadHealthConfig } from "#shared/health/config.ts";
-import type { HealthDeps, HealthObserver, HealthSummary } from "#shared/health/invocation.ts";
+import type { HealthDeps, HealthObserver, HealthSummary, IgnoredAbout } from "#shared/health/invocation.ts";
 import { loadEvent } from "./events.ts";
 
 export const NOW = Date.parse("2026-11-25T12:00:00Z");
@@ -155,6 +155,9 @@ export interface Recorded extends HealthObserver {
   findings: Finding[];
   ignoredReasons: Record<string, number>;
   problems: Array<{ reason: string; message: string }>;
+  /** Every `ignored` and `problem` call with what it was about, in order. */
+  ignoredLog: Array<{ reason: string; count: number; about?: IgnoredAbout }>;
+  problemsAbout: Array<{ reason: string; message: string; about?: Record<string, unknown> }>;
   clusters: Map<string, Record<string, number>>;
   zerosFor: Map<string, boolean>;
   failures: unknown[];
@@ -166,15 +169,21 @@ export function recorder(): Recorded {
     findings: [],
     ignoredReasons: {},
     problems: [],
+    ignoredLog: [],
+    problemsAbout: [],
     clusters: new Map(),
     zerosFor: new Map(),
     failures: [],
     summaries: [],
     finding: (f) => r.findings.push(f),
-    ignored: (reason, count) => {
+    ignored: (reason, count, about) => {
       r.ignoredReasons[reason] = (r.ignoredReasons[reason] ?? 0) + count;
+      r.ignoredLog.push({ reason, count, ...(about ? { about } : {}) });
     },
-    problem: (reason, message) => r.problems.push({ reason, message }),
+    problem: (reason, message, about) => {
+      r.problems.push({ reason, message });
+      r.problemsAbout.push({ reason, message, ...(about ? { about } : {}) });
+    },
     clusterCounts: (name, counts, { zeros }) => {
       r.clusters.set(name, { ...counts });
       r.zerosFor.set(name, zeros);
