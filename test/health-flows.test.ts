@@ -24,9 +24,11 @@ import { loadEvent } from "./helpers/events.ts";
 import {
   ACCOUNT,
   acceptAll,
+  captureOutput,
   clusterArn,
   describeFrom,
   ecsMock,
+  emf,
   eventsMock,
   fakeEcs,
   healthDeps,
@@ -351,6 +353,37 @@ describe("Task State Change batches: what is set aside, and why", () => {
       expect.objectContaining({ kind: "UNKNOWN", code: "NO_HEALTH_STATUS", status: "RUNNING/UNKNOWN" }),
     ]);
     expect(eventsMock).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  it("the grace runs from the task's real start, even when a lagging DescribeTasks knows only its creation", async () => {
+    // Created 90 s ago (a long image pull), started 5 s ago: DescribeTasks (1) still says PENDING.
+    const lagging = task("t", { version: 1, lastStatus: "PENDING", sidecar: { lastStatus: "PENDING" } });
+    delete lagging.startedAt;
+    lagging.createdAt = new Date(NOW - 90_000);
+    const started = stateChange("t", { version: 2 });
+    (started.detail as Record<string, unknown>).startedAt = new Date(NOW - 5_000).toISOString();
+    describeFrom([lagging]);
+    const summary = await handleHealthEvent(started, deps());
+    expect(summary.counts).toMatchObject({ STARTING: 1, UNKNOWN: 0 });
+    expect(observer.findings).toEqual([]);
+    // The other way round: an event that knows only the creation never moves a known start back.
+    const described = task("t", {
+      version: 1,
+      sidecar: { healthStatus: "UNKNOWN" },
+      startedAt: new Date(NOW - 5_000),
+    });
+    const createdOnly = stateChange("t", { version: 2 });
+    const detail = createdOnly.detail as Record<string, unknown>;
+    detail.startedAt = null;
+    detail.createdAt = new Date(NOW - 90_000).toISOString();
+    describeFrom([described]);
+    expect((await handleHealthEvent(createdOnly, deps())).counts).toMatchObject({ STARTING: 1, UNKNOWN: 0 });
+    // A description without any time: the event's start decides.
+    const timeless = task("t", { version: 1, sidecar: { healthStatus: "UNKNOWN" } });
+    delete timeless.startedAt;
+    delete timeless.createdAt;
+    describeFrom([timeless]);
+    expect((await handleHealthEvent(started, deps())).counts).toMatchObject({ STARTING: 1, UNKNOWN: 0 });
   });
 
   it("a newer event's statuses win over DescribeTasks', and DescribeTasks' fill what the event leaves out", async () => {
@@ -725,5 +758,182 @@ describe("the alerts' detail", () => {
     describeFrom([fresh, old]);
     const summary = await handleHealthEvent(sqs([stateChange("f"), stateChange("o")]), deps());
     expect(summary.counts).toMatchObject({ STARTING: 1, UNKNOWN: 1 });
+  });
+});
+
+// ------------------------------------------------------------------ logs and metrics (Powertools)
+
+describe("the Powertools observer: levels, coverage, node cache and failure metrics", () => {
+  async function observed(run: (d: HealthDeps) => Promise<unknown>) {
+    const { Logger } = await import("@aws-lambda-powertools/logger");
+    const { Metrics } = await import("@aws-lambda-powertools/metrics");
+    const { healthObserver } = await import("#shared/health/observer.ts");
+    const logger = new Logger({ serviceName: "dns-cache-health", logLevel: "DEBUG" });
+    const metrics = new Metrics({ serviceName: "dns-cache-health", namespace: "DnsCache" });
+    const obs = healthObserver(logger, metrics, "dns-cache-health");
+    const flush = async (d: HealthDeps) => {
+      await run(d).catch(() => undefined);
+      metrics.publishStoredMetrics();
+    };
+    const lines = await captureOutput(() => flush(deps({}, { observer: obs })));
+    const logs = lines.filter((l) => !("_aws" in l));
+    const blobs = emf(lines);
+    const perCluster = (name: string) => blobs.find((b) => b.ClusterName === name);
+    // The invocation's totals: the blob without a dimension of its own.
+    const totals = blobs.find((b) => !("ClusterName" in b) && !("Reason" in b) && "service" in b);
+    return {
+      logs,
+      blobs,
+      perCluster,
+      totals,
+      again: () => captureOutput(() => flush(deps({}, { observer: obs }))),
+    };
+  }
+
+  it("a sweep: every class per cluster, the Coverage of each, the lowest, and the node cache in full", async () => {
+    const source = tdArn("app", 7);
+    const fleet = {
+      clusters: {
+        // 3 with the sidecar, 1 drifting: 75 %.
+        a: [
+          task("a1", { cluster: "a" }),
+          task("a2", { cluster: "a" }),
+          task("a3", { cluster: "a", sidecar: { healthStatus: "UNKNOWN" } }),
+          task("a4", { cluster: "a", sidecar: null, taskDefinitionArn: source }),
+        ],
+        // 1 with the sidecar, 1 drifting: 50 %.
+        b: [
+          task("b1", { cluster: "b" }),
+          task("b2", { cluster: "b", sidecar: null, taskDefinitionArn: source }),
+        ],
+        // Nothing opted in: no coverage to speak of.
+        c: [],
+      },
+      taskDefinitions: { [source]: taskDefinition(source, ["app"], OPTED_IN) },
+    };
+    fakeEcs(fleet);
+    const { perCluster, totals, logs, again } = await observed((d) => sweep(d));
+    expect(perCluster("a")).toMatchObject({
+      Coverage: 75,
+      SidecarHealthy: 2,
+      SidecarUnknown: 1,
+      TasksWithoutSidecar: 1,
+    });
+    expect(perCluster("b")).toMatchObject({ Coverage: 50, TasksWithoutSidecar: 1 });
+    expect(perCluster("c")).toMatchObject({ SidecarHealthy: 0, TasksWithoutSidecar: 0 });
+    expect(perCluster("c")).not.toHaveProperty("Coverage");
+    const coverageUnit = perCluster("a")?._aws.CloudWatchMetrics[0]?.Metrics.find(
+      (m) => m.Name === "Coverage",
+    );
+    expect(coverageUnit).toMatchObject({ Unit: "Percent" });
+    expect(totals).toMatchObject({
+      SidecarHealthy: 3,
+      SidecarUnhealthy: 0,
+      SidecarUnknown: 1,
+      TasksWithoutSidecar: 2,
+      ClustersScanned: 3,
+      CoverageLowest: 50,
+      NodeCacheHealthy: 0,
+      NodeCacheUnhealthy: 0,
+      NodeCacheStarting: 0,
+      NodeCacheStopped: 0,
+      NodeCacheUnknown: 0,
+      NodeCacheMissing: 0,
+      AlertsSent: 2,
+    });
+    expect(totals).not.toHaveProperty("AlertsFailed");
+    expect(totals).not.toHaveProperty("CallsFailed");
+    // An UNKNOWN sidecar is worth an INFO line; what is alerted, a WARN line.
+    expect(logs.filter((l) => l.outcome === "finding").map((l) => [l.level, l.message])).toEqual([
+      ["INFO", "UNKNOWN: NO_HEALTH_STATUS"],
+      ["WARN", "DRIFT: DRIFT"],
+      ["WARN", "DRIFT: DRIFT"],
+    ]);
+
+    // The next sweep's lowest coverage is its own: every cluster now at 100 %.
+    ecsMock.reset();
+    eventsMock.reset();
+    acceptAll();
+    fakeEcs({ clusters: { a: [task("a1", { cluster: "a" })] } });
+    const next = emf(await again()).find((b) => "ClustersScanned" in b);
+    expect(next).toMatchObject({ CoverageLowest: 100, ClustersScanned: 1 });
+  });
+
+  it("an event: only the classes seen, no Coverage or ClustersScanned (an event sees some tasks, not the cluster)", async () => {
+    describeFrom([task("h")]);
+    const { perCluster, totals } = await observed((d) => handleHealthEvent(stateChange("h"), d));
+    expect(perCluster("prod")).toMatchObject({ SidecarHealthy: 1 });
+    for (const absent of ["SidecarUnhealthy", "TasksWithoutSidecar", "Coverage"])
+      expect(perCluster("prod")).not.toHaveProperty(absent);
+    expect(totals).toMatchObject({ SidecarHealthy: 1 });
+    for (const absent of [
+      "SidecarUnknown",
+      "ClustersScanned",
+      "CoverageLowest",
+      "NodeCacheHealthy",
+      "AlertsSent",
+    ])
+      expect(totals).not.toHaveProperty(absent);
+  });
+
+  it("failed alerts: an ERROR line tallying the error codes, and the AlertsFailed and CallsFailed counts", async () => {
+    eventsMock.on(PutEventsCommand).resolves({
+      FailedEntryCount: 2,
+      Entries: [{ ErrorCode: "AccessDeniedException" }, { ErrorCode: "AccessDeniedException" }],
+    });
+    describeFrom([
+      task("u", { sidecar: { healthStatus: "UNHEALTHY" } }),
+      task("v", { sidecar: { healthStatus: "UNHEALTHY" } }),
+    ]);
+    ecsMock.on(DescribeTasksCommand, { cluster: clusterArn("b") }).rejects(throttled());
+    const { logs, totals } = await observed((d) =>
+      handleHealthEvent(sqs([stateChange("u"), stateChange("v"), stateChange("x", { cluster: "b" })]), d),
+    );
+    expect(logs.find((l) => l.outcome === "alerts-failed")).toMatchObject({
+      level: "ERROR",
+      message: "alerts failed",
+      count: 2,
+      errorCodes: { AccessDeniedException: 2 },
+    });
+    expect(totals).toMatchObject({ AlertsFailed: 2, CallsFailed: 1, SidecarUnhealthy: 2 });
+    expect(logs.find((l) => l.outcome === "problem")).toMatchObject({
+      level: "WARN",
+      message: "problem: THROTTLED",
+      reason: "THROTTLED",
+      clusterArn: clusterArn("b"),
+    });
+  });
+
+  it("what is set aside: a DEBUG line naming the task, and the Ignored count in total and per Reason", async () => {
+    const { logs, blobs, totals } = await observed((d) =>
+      handleHealthEvent(sqs([stateChange("s", { lastStatus: "STOPPED", desiredStatus: "STOPPED" })]), d),
+    );
+    expect(logs.find((l) => l.outcome === "ignored")).toMatchObject({
+      level: "DEBUG",
+      message: "ignored: TASK_NOT_RUNNING",
+      reason: "TASK_NOT_RUNNING",
+      count: 1,
+      taskArn: taskArn("prod", "s"),
+    });
+    expect(totals).toMatchObject({ Ignored: 1 });
+    expect(blobs.find((b) => b.Reason === "TASK_NOT_RUNNING")).toMatchObject({ Ignored: 1 });
+  });
+
+  it("a node cache daemon's finding counts in the NodeCache metrics, never as a sidecar", async () => {
+    const daemon = tdArn("dns-cache-node-a", 1);
+    const n: Task = {
+      ...task("n", { sidecar: null, taskDefinitionArn: daemon }),
+      containerInstanceArn: "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/i1",
+      containers: [{ name: "dns-cache-node", lastStatus: "RUNNING", healthStatus: "UNHEALTHY" }],
+    };
+    fakeEcs({ clusters: { prod: [n] } });
+    const { totals, logs } = await observed((d) => sweep(d));
+    expect(totals).toMatchObject({ NodeCacheUnhealthy: 1, NodeCacheHealthy: 0, SidecarUnhealthy: 0 });
+    expect(logs.find((l) => l.outcome === "finding")).toMatchObject({
+      level: "WARN",
+      message: "NODE_CACHE_UNHEALTHY: NODE_CACHE_UNHEALTHY",
+      containerInstanceArn: n.containerInstanceArn,
+      reason: "the node cache daemon's DNS health check is failing on this instance",
+    });
   });
 });
