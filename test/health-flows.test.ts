@@ -16,7 +16,7 @@ import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import "aws-sdk-client-mock-vitest/extend";
 import { beforeEach, describe, expect, it } from "vitest";
 import { inject } from "#shared/engine/inject.ts";
-import type { HealthConfig } from "#shared/health/config.ts";
+import { type HealthConfig, loadHealthConfig } from "#shared/health/config.ts";
 import type { HealthDeps } from "#shared/health/invocation.ts";
 import { handleHealthEvent } from "#shared/health/monitor.ts";
 import { sweep } from "#shared/health/sweep.ts";
@@ -178,6 +178,38 @@ describe("organisation sweeps (DNS_CACHE_SWEEP_ACCOUNTS)", () => {
   });
 });
 
+describe("what the handler does not handle", () => {
+  it.each([
+    [
+      "a Scheduled Event with the sweep off",
+      () => loadEvent("scheduled-sweep.json"),
+      { sweep: false },
+      "SWEEP_DISABLED",
+      "a scheduled event arrived but DNS_CACHE_SWEEP is off",
+    ],
+    [
+      "any other event",
+      () => loadEvent("deployment-completed.json"),
+      {},
+      "UNRECOGNISED_EVENT",
+      "neither a Task State Change nor a Scheduled Event",
+    ],
+  ])("%s is ignored with a reason and a message saying why", async (_, event, config, reason, message) => {
+    const summary = await handleHealthEvent(event(), deps(config));
+    expect(summary).toMatchObject({ trigger: "ignored", ignored: { [reason]: 1 } });
+    expect(observer.ignoredLog).toEqual([{ reason, count: 1, about: { message } }]);
+    expect(ecsMock.calls()).toHaveLength(0);
+  });
+
+  it("an SQS batch without unreadable bodies sets nothing aside", async () => {
+    describeFrom([task("t")]);
+    const summary = await handleHealthEvent(sqs([stateChange("t")]), deps());
+    expect(summary.ignored).toEqual({});
+    expect(observer.ignoredLog).toEqual([]);
+    expect(summary.counts.HEALTHY).toBe(1);
+  });
+});
+
 // ------------------------------------------------------------------ Task State Change events
 
 describe("Task State Change batches: what is set aside, and why", () => {
@@ -189,6 +221,8 @@ describe("Task State Change batches: what is set aside, and why", () => {
 
   it.each([
     ["an account that is not 12 digits", malformed((e) => (e.account = "12345")), /^account: /],
+    ["an account with a prefix", malformed((e) => (e.account = "x123456789012")), /^account: /],
+    ["an account with a suffix", malformed((e) => (e.account = "123456789012x")), /^account: /],
     ["an empty region", malformed((e) => (e.region = "")), /^region: /],
     ["a task ARN that is not an ARN", malformed((_, d) => (d.taskArn = "task/prod/t")), /^detail\.taskArn: /],
     ["a negative version", malformed((_, d) => (d.version = -1)), /^detail\.version: /],
@@ -272,17 +306,34 @@ describe("Task State Change batches: what is set aside, and why", () => {
     });
   });
 
-  it("a DescribeTasks failure without a reason is still reported, with the task and ECS's detail", async () => {
-    ecsMock
-      .on(DescribeTasksCommand)
-      .resolves({ tasks: [], failures: [{ arn: taskArn("prod", "t"), detail: "odd" }] });
-    const summary = await handleHealthEvent(stateChange("t"), deps());
-    expect(summary.ignored).toEqual({ DESCRIBE_FAILED: 1 });
+  it("DescribeTasks failures other than MISSING are reported with the task, ECS's reason and detail", async () => {
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [],
+      failures: [
+        { arn: taskArn("prod", "t"), reason: "ACCESS_DENIED" },
+        { arn: taskArn("prod", "u"), detail: "odd" },
+      ],
+    });
+    const summary = await handleHealthEvent(sqs([stateChange("t"), stateChange("u")]), deps());
+    expect(summary.ignored).toEqual({ DESCRIBE_FAILED: 2 });
+    expect(observer.ignoredLog).toEqual([
+      {
+        reason: "DESCRIBE_FAILED",
+        count: 1,
+        about: { taskArn: taskArn("prod", "t"), message: "ACCESS_DENIED" },
+      },
+      { reason: "DESCRIBE_FAILED", count: 1, about: { taskArn: taskArn("prod", "u") } },
+    ]);
     expect(observer.problemsAbout).toEqual([
       {
         reason: "DESCRIBE_FAILED",
+        message: "DescribeTasks failure: ACCESS_DENIED",
+        about: { taskArn: taskArn("prod", "t") },
+      },
+      {
+        reason: "DESCRIBE_FAILED",
         message: "DescribeTasks failure: no reason",
-        about: { taskArn: taskArn("prod", "t"), detail: "odd" },
+        about: { taskArn: taskArn("prod", "u"), detail: "odd" },
       },
     ]);
   });
@@ -313,11 +364,16 @@ describe("Task State Change batches: what is set aside, and why", () => {
         },
       },
     );
-    await expect(handleHealthEvent(stateChange("t"), d)).rejects.toMatchObject({
+    const error = await handleHealthEvent(stateChange("t"), d).catch((e: unknown) => e);
+    expect(error).toMatchObject({
       name: "RetryableError",
       reason: "ERROR",
       message:
         "1 call(s) failed after the SDK's retries (the first: Error: AccessDenied: not authorized to assume dns-cache-member)",
+    });
+    expect((error as Error).cause).toMatchObject({
+      reason: "ERROR",
+      message: "Error: AccessDenied: not authorized to assume dns-cache-member",
     });
     expect(observer.problemsAbout).toEqual([
       {
@@ -383,6 +439,36 @@ describe("Task State Change batches: what is set aside, and why", () => {
     delete timeless.startedAt;
     delete timeless.createdAt;
     describeFrom([timeless]);
+    expect((await handleHealthEvent(started, deps())).counts).toMatchObject({ STARTING: 1, UNKNOWN: 0 });
+  });
+
+  it("a newer event that the sidecar exited keeps DescribeTasks' health, exit code and reason where it has none", async () => {
+    describeFrom([
+      task("t", {
+        version: 5,
+        sidecar: { lastStatus: "STOPPED", exitCode: 137, reason: "OutOfMemoryError" },
+      }),
+      task("u", { version: 5 }),
+    ]);
+    const noDetails = stateChange("t", { version: 6, sidecar: { lastStatus: "STOPPED" } });
+    // The newer event names only the sidecar: the other containers keep what DescribeTasks said.
+    const stopped = stateChange("u", { version: 6, sidecar: { lastStatus: "STOPPED", exitCode: 1 } });
+    const d = stopped.detail as { containers: Array<{ name: string }> };
+    d.containers = d.containers.filter((c) => c.name === "dns-cache");
+    await handleHealthEvent(sqs([noDetails, stopped]), deps());
+    expect(observer.findings.map((f) => [f.taskArn, f.status, f.exitCode, f.reason])).toEqual([
+      [taskArn("prod", "t"), "STOPPED/HEALTHY", 137, "OutOfMemoryError"],
+      [taskArn("prod", "u"), "STOPPED/HEALTHY", 1, "the cache sidecar exited while the task runs"],
+    ]);
+  });
+
+  it("reads an event's start time given in epoch milliseconds", async () => {
+    const lagging = task("t", { version: 1, lastStatus: "PENDING", sidecar: { healthStatus: "UNKNOWN" } });
+    delete lagging.startedAt;
+    lagging.createdAt = new Date(NOW - 90_000);
+    describeFrom([lagging]);
+    const started = stateChange("t", { version: 2 });
+    (started.detail as Record<string, unknown>).startedAt = NOW - 5_000;
     expect((await handleHealthEvent(started, deps())).counts).toMatchObject({ STARTING: 1, UNKNOWN: 0 });
   });
 
@@ -687,6 +773,13 @@ describe("the sweep: the node cache daemon", () => {
     });
     // Every instance has its daemon or none: i1 has none, i2 has one.
     expect((await sweep(deps())).nodeCache).toMatchObject({ MISSING: 1, HEALTHY: 1 });
+    // One alert for i1: every task counted, 10 named.
+    expect(sentEntries()).toHaveLength(1);
+    expect(detailOf()).toMatchObject({
+      containerInstanceArn: instance(1),
+      taskCount: 100,
+      taskArns: page1.slice(0, 10).map((t) => t.taskArn),
+    });
     // The same fleet, the second page's DescribeTasks failing: i1 might have its daemon there.
     ecsMock.resetHistory();
     observer = recorder();
@@ -735,6 +828,12 @@ describe("the alerts' detail", () => {
     const clipped = byTask[taskArn("prod", "y")].reason as string;
     expect(clipped).toHaveLength(512);
     expect(clipped).toBe(`CannotStart: ${"x".repeat(498)}…`);
+    // 512 characters exactly: kept whole.
+    eventsMock.resetHistory();
+    const exact = `CannotStart: ${"y".repeat(499)}`;
+    describeFrom([task("z", { sidecar: { lastStatus: "STOPPED", exitCode: 3, reason: exact } })]);
+    await handleHealthEvent(stateChange("z"), deps());
+    expect(detailOf().reason).toBe(exact);
   });
 
   it("a sidecar that never reported a status past the grace is UNKNOWN, logged with status NONE, not alerted", async () => {
@@ -935,5 +1034,53 @@ describe("the Powertools observer: levels, coverage, node cache and failure metr
       containerInstanceArn: n.containerInstanceArn,
       reason: "the node cache daemon's DNS health check is failing on this instance",
     });
+  });
+});
+
+// ------------------------------------------------------------------ configuration
+
+describe("health configuration: what it accepts and how it refuses", () => {
+  const name255 = "c".repeat(255);
+  it("accepts cluster names and ARNs of any partition, and partner event buses by name or ARN", () => {
+    const config = loadHealthConfig({
+      DNS_CACHE_CLUSTERS: `${name255} arn:aws-cn:ecs:cn-north-1:123456789012:cluster/a_b-1 arn:aws-us-gov:ecs:us-gov-west-1:123456789012:cluster/${name255}`,
+      DNS_CACHE_ALERT_BUS: "aws.partner/example.com/123/ops",
+    });
+    expect(config.clusters).toHaveLength(3);
+    expect(config.alertBus).toBe("aws.partner/example.com/123/ops");
+    expect(
+      loadHealthConfig({
+        DNS_CACHE_ALERT_BUS: "arn:aws-cn:events:cn-north-1:123456789012:event-bus/a.b/c_d-1",
+      }).alertBus,
+    ).toBe("arn:aws-cn:events:cn-north-1:123456789012:event-bus/a.b/c_d-1");
+    expect(loadHealthConfig({ DNS_CACHE_ALERT_BUS: "   " }).alertBus).toBe("default");
+  });
+
+  it.each([
+    ["a name with a slash", "prod/blue"],
+    ["a name of 256 characters", "c".repeat(256)],
+    ["an ARN with a prefix", "x:arn:aws:ecs:us-east-1:123456789012:cluster/prod"],
+    ["an ARN of another service", "arn:aws:eks:us-east-1:123456789012:cluster/prod"],
+    ["an ARN without a region", "arn:aws:ecs::123456789012:cluster/prod"],
+    ["an ARN with an 11-digit account", "arn:aws:ecs:us-east-1:12345678901:cluster/prod"],
+    ["an ARN with a bad cluster name", "arn:aws:ecs:us-east-1:123456789012:cluster/prod.blue"],
+    ["an ARN with a 256-character name", `arn:aws:ecs:us-east-1:123456789012:cluster/${"c".repeat(256)}`],
+  ])("refuses %s in DNS_CACHE_CLUSTERS, quoting it", (_, cluster) => {
+    expect(() => loadHealthConfig({ DNS_CACHE_CLUSTERS: `prod ${cluster}` })).toThrow(
+      `DNS_CACHE_CLUSTERS: expected cluster names or ARNs, got "${cluster}"`,
+    );
+  });
+
+  it.each([
+    ["a name with a space inside", "ops alerts"],
+    ["a name of 257 characters", "b".repeat(257)],
+    ["an ARN with a prefix", "x:arn:aws:events:us-east-1:123456789012:event-bus/ops"],
+    ["an ARN without a region", "arn:aws:events::123456789012:event-bus/ops"],
+    ["an ARN with a 13-digit account", "arn:aws:events:us-east-1:1234567890123:event-bus/ops"],
+    ["an ARN with a bad bus name", "arn:aws:events:us-east-1:123456789012:event-bus/ops:1"],
+  ])("refuses %s in DNS_CACHE_ALERT_BUS, quoting it", (_, bus) => {
+    expect(() => loadHealthConfig({ DNS_CACHE_ALERT_BUS: bus })).toThrow(
+      `DNS_CACHE_ALERT_BUS: expected an event bus name or ARN, got "${bus}"`,
+    );
   });
 });
