@@ -949,6 +949,13 @@ describe("the Powertools observer: levels, coverage, node cache and failure metr
       ["WARN", "DRIFT: DRIFT"],
     ]);
 
+    expect(logs.find((l) => l.outcome === "summary")).toMatchObject({
+      level: "INFO",
+      message: "summary: sweep",
+      trigger: "sweep",
+      clustersScanned: 3,
+      counts: { DRIFT: 2 },
+    });
     // The next sweep's lowest coverage is its own: every cluster now at 100 %.
     ecsMock.reset();
     eventsMock.reset();
@@ -1031,6 +1038,9 @@ describe("the Powertools observer: levels, coverage, node cache and failure metr
     expect(logs.find((l) => l.outcome === "finding")).toMatchObject({
       level: "WARN",
       message: "NODE_CACHE_UNHEALTHY: NODE_CACHE_UNHEALTHY",
+      kind: "NODE_CACHE_UNHEALTHY",
+      code: "NODE_CACHE_UNHEALTHY",
+      clusterName: "prod",
       containerInstanceArn: n.containerInstanceArn,
       reason: "the node cache daemon's DNS health check is failing on this instance",
     });
