@@ -138,6 +138,9 @@ describe("organisation sweeps (DNS_CACHE_SWEEP_ACCOUNTS)", () => {
       ignored: { TASK_NOT_RUNNING: 1, NOT_OURS: 1 },
       durationMs: expect.any(Number),
     });
+    // The accounts' sweeps overlap: the duration is the organisation sweep's own, not their sum.
+    expect(summary.durationMs).toBeGreaterThanOrEqual(0);
+    expect(summary.durationMs).toBeLessThan(60_000);
     expect(observer.problemsAbout).toEqual([
       {
         reason: "ACCESS_DENIED",
@@ -300,6 +303,11 @@ describe("Task State Change batches: what is set aside, and why", () => {
     const summary = await handleHealthEvent(sqs([stateChange("gone"), stateChange("odd")]), deps());
     expect(summary.ignored).toEqual({ NOT_OURS: 1, NOT_DESCRIBED: 1 });
     expect(observer.ignoredLog).toContainEqual({
+      reason: "NOT_OURS",
+      count: 1,
+      about: { taskArn: taskArn("prod", "gone") },
+    });
+    expect(observer.ignoredLog).toContainEqual({
       reason: "NOT_DESCRIBED",
       count: 1,
       about: { taskArn: taskArn("prod", "odd"), clusterArn: clusterArn("prod") },
@@ -434,6 +442,16 @@ describe("Task State Change batches: what is set aside, and why", () => {
     detail.createdAt = new Date(NOW - 90_000).toISOString();
     describeFrom([described]);
     expect((await handleHealthEvent(createdOnly, deps())).counts).toMatchObject({ STARTING: 1, UNKNOWN: 0 });
+    // An event without any time: DescribeTasks' start decides.
+    const timelessEvent = stateChange("t", { version: 2 });
+    const td = timelessEvent.detail as Record<string, unknown>;
+    td.startedAt = null;
+    td.createdAt = null;
+    describeFrom([described]);
+    expect((await handleHealthEvent(timelessEvent, deps())).counts).toMatchObject({
+      STARTING: 1,
+      UNKNOWN: 0,
+    });
     // A description without any time: the event's start decides.
     const timeless = task("t", { version: 1, sidecar: { healthStatus: "UNKNOWN" } });
     delete timeless.startedAt;
@@ -472,6 +490,23 @@ describe("Task State Change batches: what is set aside, and why", () => {
     expect((await handleHealthEvent(started, deps())).counts).toMatchObject({ STARTING: 1, UNKNOWN: 0 });
   });
 
+  it("events without a version: repeats are duplicates, and none overrides what DescribeTasks answered", async () => {
+    const unversioned = (o: Parameters<typeof stateChange>[1] = {}) => {
+      const event = stateChange("t", o);
+      delete (event.detail as Record<string, unknown>).version;
+      return event;
+    };
+    const described = task("t", { sidecar: { healthStatus: "HEALTHY" } });
+    delete described.version;
+    describeFrom([described]);
+    const summary = await handleHealthEvent(
+      sqs([unversioned({ sidecar: { lastStatus: "STOPPED", exitCode: 1 } }), unversioned()]),
+      deps(),
+    );
+    expect(summary.ignored).toEqual({ DUPLICATE_EVENT: 1 });
+    expect(summary.counts).toMatchObject({ HEALTHY: 1, STOPPED: 0 });
+  });
+
   it("a newer event's statuses win over DescribeTasks', and DescribeTasks' fill what the event leaves out", async () => {
     // DescribeTasks (6) lags: the task still PENDING; the event (7) says RUNNING.
     describeFrom([task("t", { version: 6, lastStatus: "PENDING" })]);
@@ -482,6 +517,9 @@ describe("Task State Change batches: what is set aside, and why", () => {
     delete (silent.detail as Record<string, unknown>).desiredStatus;
     const summary = await handleHealthEvent(silent, deps());
     expect(summary.ignored).toEqual({ TASK_NOT_RUNNING: 1 });
+    expect(observer.ignoredLog).toEqual([
+      { reason: "TASK_NOT_RUNNING", count: 1, about: { taskArn: taskArn("prod", "t") } },
+    ]);
     expect(summary.counts.HEALTHY).toBe(0);
   });
 });
@@ -515,6 +553,17 @@ describe("the sweep: failures and odd answers", () => {
     ]);
   });
 
+  it("a cluster whose ListTasks fails is reported with the cluster, and not counted as scanned", async () => {
+    fakeEcs({ clusters: { a: [task("a", { cluster: "a" })] } });
+    const { ListTasksCommand } = await import("@aws-sdk/client-ecs");
+    ecsMock.on(ListTasksCommand).rejects(throttled());
+    const summary = await sweep(deps());
+    expect(summary).toMatchObject({ clustersScanned: 0, callsFailed: 1 });
+    expect(observer.problemsAbout).toEqual([
+      { reason: "THROTTLED", message: expect.any(String), about: { clusterArn: clusterArn("a") } },
+    ]);
+  });
+
   it("a cluster deleted between ListTasks and DescribeTasks is CLUSTER_NOT_FOUND, not a failed call", async () => {
     const { ClusterNotFoundException } = await import("@aws-sdk/client-ecs");
     fakeEcs({ clusters: { a: [task("a", { cluster: "a" })] } });
@@ -523,6 +572,9 @@ describe("the sweep: failures and odd answers", () => {
       .rejects(new ClusterNotFoundException({ message: "Cluster not found.", $metadata: {} }));
     const summary = await sweep(deps());
     expect(summary).toMatchObject({ clustersScanned: 0, callsFailed: 0, ignored: { CLUSTER_NOT_FOUND: 1 } });
+    expect(observer.ignoredLog).toEqual([
+      { reason: "CLUSTER_NOT_FOUND", count: 1, about: { clusterArn: clusterArn("a") } },
+    ]);
     expect(observer.problemsAbout).toEqual([
       {
         reason: "CLUSTER_NOT_FOUND",
@@ -549,6 +601,9 @@ describe("the sweep: failures and odd answers", () => {
       ignored: { DRIFT_NOT_CHECKED: 2 },
       callsFailed: 1,
     });
+    expect(observer.ignoredLog).toEqual([
+      { reason: "DRIFT_NOT_CHECKED", count: 2, about: { taskDefinitionArn: source } },
+    ]);
     expect(observer.problemsAbout).toEqual([
       { reason: "THROTTLED", message: expect.any(String), about: { taskDefinitionArn: source } },
     ]);
@@ -583,6 +638,26 @@ describe("the sweep: failures and odd answers", () => {
       },
     ]);
     expect(eventsMock).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  it("an opted-in revision the engine cannot read is INJECTION_REFUSED, never drift nor a crash", async () => {
+    const odd = tdArn("odd", 1);
+    fakeEcs({
+      clusters: { a: [task("a1", { cluster: "a", sidecar: null, taskDefinitionArn: odd })] },
+      taskDefinitions: {
+        [odd]: {
+          taskDefinition: { taskDefinitionArn: odd, family: "odd", containerDefinitions: [{ image: "x" }] },
+          tags: OPTED_IN,
+          $metadata: {},
+        },
+      },
+    });
+    const summary = await sweep(deps());
+    expect(summary).toMatchObject({
+      counts: { DRIFT: 0 },
+      ignored: { INJECTION_REFUSED: 1 },
+      callsFailed: 0,
+    });
   });
 
   it("drift alerts carry the full task count and a sample of 10 tasks", async () => {
@@ -648,7 +723,16 @@ describe("the sweep: the node cache daemon", () => {
 
   it("a replica that exited is NODE_CACHE_STOPPED, alerted with its exit code, the instance and the task", async () => {
     fakeEcs({
-      clusters: { a: [nodeCache("n1", 1, { lastStatus: "STOPPED", exitCode: 137, reason: "OOM" })] },
+      clusters: {
+        a: [
+          nodeCache("n1", 1, {
+            lastStatus: "STOPPED",
+            healthStatus: undefined,
+            exitCode: 137,
+            reason: "OOM",
+          }),
+        ],
+      },
     });
     const summary = await sweep(deps());
     expect(summary.nodeCache).toEqual({
@@ -669,7 +753,7 @@ describe("the sweep: the node cache daemon", () => {
       taskArn: taskArn("a", "n1"),
       taskDefinitionArn: daemon,
       family: "dns-cache-node-a",
-      status: "STOPPED/HEALTHY",
+      status: "STOPPED",
       exitCode: 137,
       reason: "a node cache replica exited on this instance",
       containerInstanceArn: instance(1),

@@ -105,7 +105,8 @@ export function sidecarOf(view: Pick<TaskView, "containers">): ContainerView | u
 }
 
 function later(a: number | undefined, b: number | undefined): number | undefined {
-  return a === undefined || (b !== undefined && b > a) ? b : a;
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.max(a, b);
 }
 
 /**
