@@ -816,7 +816,7 @@ describe("the sweep: the node cache daemon", () => {
     // Only a daemon that is not serving is alerted: UNKNOWN and STARTING are counted.
     expect(
       sentEntries()
-        .map((e) => detailOf(sentEntries().indexOf(e)).code)
+        .map((e) => JSON.parse(e.Detail ?? "{}").code)
         .sort(),
     ).toEqual(["NODE_CACHE_STOPPED", "NODE_CACHE_UNHEALTHY"]);
   });
