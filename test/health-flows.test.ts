@@ -12,7 +12,7 @@ import {
   type Task,
   type TaskDefinition,
 } from "@aws-sdk/client-ecs";
-import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import "aws-sdk-client-mock-vitest/extend";
 import { beforeEach, describe, expect, it } from "vitest";
 import { inject } from "#shared/engine/inject.ts";
@@ -81,10 +81,21 @@ describe("organisation sweeps (DNS_CACHE_SWEEP_ACCOUNTS)", () => {
         ],
         west: [
           task("h", { cluster: "west" }),
+          task("u2", { cluster: "west", sidecar: { healthStatus: "UNHEALTHY" } }),
+          task("x", { cluster: "west", sidecar: { lastStatus: "STOPPED", exitCode: 1 } }),
           task("plain", { cluster: "west", sidecar: null, taskDefinitionArn: tdArn("plain", 1) }),
         ],
       },
-      taskDefinitions: { [tdArn("plain", 1)]: taskDefinition(tdArn("plain", 1), ["app"], []) },
+    });
+    // West's revision cannot be read (a failed call), and its "stopped" alert is refused by the bus.
+    ecsMock.on(DescribeTaskDefinitionCommand).rejects(throttled());
+    eventsMock.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
+      const results = input.Entries.map((e, i) =>
+        e.DetailType === "DNS Cache Sidecar Stopped"
+          ? { ErrorCode: "InternalFailure" }
+          : { EventId: `e${i}` },
+      );
+      return { FailedEntryCount: results.filter((r) => "ErrorCode" in r).length, Entries: results };
     });
     const byRegion: Record<string, string[]> = {
       "us-east-1": [clusterArn("east")],
@@ -125,34 +136,40 @@ describe("organisation sweeps (DNS_CACHE_SWEEP_ACCOUNTS)", () => {
     );
     expect(summary).toEqual({
       trigger: "sweep",
-      counts: { HEALTHY: 2, UNHEALTHY: 1, STARTING: 0, STOPPED: 0, UNKNOWN: 0, DRIFT: 0 },
+      counts: { HEALTHY: 2, UNHEALTHY: 2, STARTING: 0, STOPPED: 1, UNKNOWN: 0, DRIFT: 0 },
       nodeCache: { HEALTHY: 0, UNHEALTHY: 0, STARTING: 0, STOPPED: 0, UNKNOWN: 0, MISSING: 0 },
       clustersScanned: 2,
-      tasksExamined: 5,
-      apiCalls: { ListClusters: 2, ListTasks: 2, DescribeTasks: 2, DescribeTaskDefinition: 1, PutEvents: 1 },
-      alertsSent: 1,
-      alertsFailed: 0,
-      // The account whose targets could not be listed, and the one whose role could not be assumed.
-      callsFailed: 2,
-      // Each account's reasons, merged: east set a PENDING task aside, west a family not opted in.
-      ignored: { TASK_NOT_RUNNING: 1, NOT_OURS: 1 },
+      tasksExamined: 7,
+      // West's failed entry was sent once more.
+      apiCalls: { ListClusters: 2, ListTasks: 2, DescribeTasks: 2, DescribeTaskDefinition: 1, PutEvents: 3 },
+      alertsSent: 2,
+      alertsFailed: 1,
+      // West's failed read, the account whose targets could not be listed, the one whose role was refused.
+      callsFailed: 3,
+      // Each account's reasons, merged: east set a PENDING task aside, west could not check a revision.
+      ignored: { TASK_NOT_RUNNING: 1, DRIFT_NOT_CHECKED: 1 },
       durationMs: expect.any(Number),
     });
     // The accounts' sweeps overlap: the duration is the organisation sweep's own, not their sum.
     expect(summary.durationMs).toBeGreaterThanOrEqual(0);
     expect(summary.durationMs).toBeLessThan(60_000);
-    expect(observer.problemsAbout).toEqual([
-      {
-        reason: "ACCESS_DENIED",
-        message: "not allowed",
-        about: { account: "444444444444", region: "us-east-1" },
-      },
-      { reason: "ACCOUNT_FAILED", message: "AccessDenied: cannot assume the role", about: locked },
-    ]);
-    expect(JSON.parse(sentEntries()[0]?.Detail ?? "{}")).toMatchObject({
-      clusterArn: clusterArn("east"),
-      code: "HEALTH_CHECK_FAILING",
-    });
+    expect(observer.problemsAbout).toEqual(
+      expect.arrayContaining([
+        {
+          reason: "ACCESS_DENIED",
+          message: "not allowed",
+          about: { account: "444444444444", region: "us-east-1" },
+        },
+        { reason: "ACCOUNT_FAILED", message: "AccessDenied: cannot assume the role", about: locked },
+      ]),
+    );
+    expect(observer.problemsAbout).toHaveLength(3);
+    expect(
+      sentEntries()
+        .filter((e) => e.DetailType === "DNS Cache Sidecar Unhealthy")
+        .map((e) => JSON.parse(e.Detail ?? "{}").clusterArn)
+        .sort(),
+    ).toEqual([clusterArn("east"), clusterArn("west")]);
   });
 
   it("says NO_ACCOUNT_SWEPT when no account could be swept, rather than reporting an empty fleet", async () => {
