@@ -164,6 +164,8 @@ describe("organisation sweeps (DNS_CACHE_SWEEP_ACCOUNTS)", () => {
       ]),
     );
     expect(observer.problemsAbout).toHaveLength(3);
+    // Each swept account's summary carries its own failed calls; the two accounts left out have none.
+    expect(observer.accountFailures).toEqual([2]);
     expect(
       sentEntries()
         .filter((e) => e.DetailType === "DNS Cache Sidecar Unhealthy")
@@ -194,6 +196,7 @@ describe("organisation sweeps (DNS_CACHE_SWEEP_ACCOUNTS)", () => {
       { reason: "NO_ACCOUNT_SWEPT", count: 1, about: { message: "no account could be swept" } },
     ]);
     expect(observer.problems.map((p) => p.reason)).toEqual(["ACCOUNT_FAILED"]);
+    expect(observer.accountFailures).toEqual([1]);
     expect(ecsMock.calls()).toHaveLength(0);
   });
 });
@@ -1109,6 +1112,24 @@ describe("the Powertools observer: levels, coverage, node cache and failure metr
       reason: "THROTTLED",
       clusterArn: clusterArn("b"),
     });
+  });
+
+  it("an organisation sweep: accounts that could not be listed or swept count in CallsFailed", async () => {
+    const { totals } = await observed((d) =>
+      handleHealthEvent(loadEvent("scheduled-sweep.json"), {
+        ...d,
+        ecsFor: async () => {
+          throw new Error("AccessDenied");
+        },
+        sweepTargets: async () => ({
+          targets: [{ account: "333333333333", region: "us-east-1" }],
+          failures: [
+            { account: "444444444444", region: "us-east-1", reason: "ACCESS_DENIED", message: "no" },
+          ],
+        }),
+      }),
+    );
+    expect(totals).toMatchObject({ CallsFailed: 2 });
   });
 
   it("what is set aside: a DEBUG line naming the task, and the Ignored count in total and per Reason", async () => {

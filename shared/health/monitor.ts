@@ -94,12 +94,14 @@ async function sweepAccounts(
     ),
   );
   const done = summaries.filter((s): s is HealthSummary => s !== undefined);
+  const accountsFailed = failures.length + targets.length - done.length;
+  if (accountsFailed > 0) deps.observer.accountsFailed(accountsFailed);
   const [first, ...rest] = done;
   if (!first) return ignoredInvocation("NO_ACCOUNT_SWEPT", "no account could be swept", deps);
   const total = rest.reduce(addSummaries, first);
   return {
     ...total,
-    callsFailed: total.callsFailed + failures.length + targets.length - done.length,
+    callsFailed: total.callsFailed + accountsFailed,
     // The accounts are swept at once: their durations overlap.
     durationMs: Date.now() - started,
   };

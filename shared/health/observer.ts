@@ -53,6 +53,9 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
       for (const f of failures) errorCodes[f.errorCode] = (errorCodes[f.errorCode] ?? 0) + 1;
       logger.error("alerts failed", { outcome: "alerts-failed", count: failures.length, errorCodes });
     },
+    accountsFailed(count) {
+      metrics.addMetric("CallsFailed", MetricUnit.Count, count);
+    },
     summary(s: HealthSummary) {
       logger.info(`summary: ${s.trigger}`, { outcome: "summary", ...s });
       const sweep = s.trigger === "sweep";

@@ -161,6 +161,7 @@ export interface Recorded extends HealthObserver {
   clusters: Map<string, Record<string, number>>;
   zerosFor: Map<string, boolean>;
   failures: unknown[];
+  accountFailures: number[];
   summaries: HealthSummary[];
 }
 
@@ -174,6 +175,7 @@ export function recorder(): Recorded {
     clusters: new Map(),
     zerosFor: new Map(),
     failures: [],
+    accountFailures: [],
     summaries: [],
     finding: (f) => r.findings.push(f),
     ignored: (reason, count, about) => {
@@ -189,6 +191,7 @@ export function recorder(): Recorded {
       r.zerosFor.set(name, zeros);
     },
     alertsFailed: (failures) => r.failures.push(...failures),
+    accountsFailed: (count) => r.accountFailures.push(count),
     summary: (s) => r.summaries.push(s),
   };
   return r;
