@@ -97,7 +97,8 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
       return {
         ok: false,
         reason: "MALFORMED_EVENT",
-        message: "detail.responseElements.taskDefinition.taskDefinitionArn: not a task definition revision ARN",
+        message:
+          "detail.responseElements.taskDefinition.taskDefinitionArn: not a task definition revision ARN",
       };
     }
     const [, partition = "aws", region = "", account = "", family = "", revision = "0"] = m;
