@@ -209,17 +209,20 @@ describe("reading a RegisterTaskDefinition event", () => {
     });
   });
 
-  it("refuses an event whose ARN is not a task definition revision's, naming the field", () => {
-    const event = sample((detail) => {
-      (detail.responseElements as { taskDefinition: Json }).taskDefinition.taskDefinitionArn =
-        "arn:aws:ecs:us-east-1:123456789012:service/app";
-    });
-    expect(parseRegistrationEvent(event)).toEqual({
-      ok: false,
-      reason: "MALFORMED_EVENT",
-      message: "detail.responseElements.taskDefinition.taskDefinitionArn: not a task definition revision ARN",
-    });
-  });
+  it.each(["arn:aws:ecs:us-east-1:123456789012:service/app", ""])(
+    "refuses an event whose ARN %j is not a task definition revision's, naming the field",
+    (badArn) => {
+      const event = sample((detail) => {
+        (detail.responseElements as { taskDefinition: Json }).taskDefinition.taskDefinitionArn = badArn;
+      });
+      expect(parseRegistrationEvent(event)).toEqual({
+        ok: false,
+        reason: "MALFORMED_EVENT",
+        message:
+          "detail.responseElements.taskDefinition.taskDefinitionArn: not a task definition revision ARN",
+      });
+    },
+  );
 
   it("reports a failed call with its error code", () => {
     const event = sample((detail) => {

@@ -91,7 +91,7 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
   const requestMarked = (detail.requestParameters?.tags ?? []).some((t) => t.key === MARKER_TAGS.version);
   const td = detail.responseElements?.taskDefinition;
   let registration: Registration;
-  if (td?.taskDefinitionArn) {
+  if (td?.taskDefinitionArn !== undefined) {
     const m = TASK_DEFINITION_ARN.exec(td.taskDefinitionArn);
     if (!m) {
       return {
