@@ -51,7 +51,8 @@ const policy = (over: Partial<CopyPolicy> = {}): CopyPolicy => ({
   ...over,
 });
 
-type Rev = { tags?: Tag[]; status?: "ACTIVE" | "INACTIVE"; td?: Partial<TaskDefinition> };
+/** `blank`: ECS answers the describe without a task definition. */
+type Rev = { tags?: Tag[]; status?: "ACTIVE" | "INACTIVE"; td?: Partial<TaskDefinition>; blank?: true };
 
 function described(revision: number, rev: Rev = {}): DescribedTaskDefinition {
   const { tags: _, ...td } = fargateApp();
@@ -86,6 +87,10 @@ function family(revisions: Record<number, Rev>, options: { listed?: number[]; re
   const notFound = new ClientException({ message: "Unable to describe task definition.", $metadata: {} });
   ecsMock.on(DescribeTaskDefinitionCommand).rejects(notFound);
   for (const n of numbers) {
+    if (revisions[n]?.blank) {
+      ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: `app:${n}` }).resolves({});
+      continue;
+    }
     ecsMock
       .on(DescribeTaskDefinitionCommand, { taskDefinition: `app:${n}` })
       .resolves(described(n, revisions[n]));
@@ -462,6 +467,28 @@ describe("finding or making the copy of one revision", () => {
       copyArn: arn(8),
     });
     expect(ecsMock.calls()).toHaveLength(1);
+  });
+});
+
+describe("revisions ECS describes without a task definition", () => {
+  it("are nobody's copy and no newer source, and a source so described is gone", async () => {
+    expect(isCurrentCopy({ tags: copyTags(7) }, 7, policy())).toBe(false);
+    // newestSource: 10 blank, 9 a real source.
+    family({ 6: {}, 9: {}, 10: { blank: true }, 11: copyOfRev(6) }, { listed: [11, 10, 9, 6] });
+    expect(await newestSource(ecs, "app", described(11, copyOfRev(6)), 11)).toBe(9);
+    ecsMock.reset();
+    // The source itself blank, behind the copy of an older source.
+    family({ 6: {}, 7: { blank: true }, 8: copyOfRev(6) }, { listed: [8, 7, 6] });
+    expect(await copyOfRevision(ecs, { family: "app", revision: 7 }, policy())).toMatchObject({
+      reason: "SOURCE_INACTIVE",
+    });
+    ecsMock.reset();
+    // Between the source and the copy of an older source, and between the source and our copy.
+    family({ 6: {}, 7: {}, 8: { blank: true }, 9: copyOfRev(6) }, { listed: [9, 8, 7, 6], registers: 10 });
+    expect(await copyOfRevision(ecs, { family: "app", revision: 7 }, policy())).toMatchObject({
+      kind: "made",
+      copyArn: arn(10),
+    });
   });
 });
 

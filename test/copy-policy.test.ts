@@ -66,6 +66,12 @@ describe("reading the copy settings", () => {
     expect(() => read({ DNS_CACHE_OPT_OUT_TAG: "dns-cache=enabled" })).toThrow(
       /^DNS_CACHE_OPT_OUT_TAG: is the same tag as DNS_CACHE_OPT_IN_TAG$/,
     );
+    expect(() => read({ DNS_CACHE_OPT_OUT_TAG: "novalue" })).toThrow(
+      /^DNS_CACHE_OPT_OUT_TAG: expected key=value/,
+    );
+    expect(() => read({ DNS_CACHE_OPT_IN_TAG: "novalue" })).toThrow(
+      /^DNS_CACHE_OPT_IN_TAG: expected key=value/,
+    );
     // Same value under another key, or another value under the same key: two different tags.
     expect(read({ DNS_CACHE_OPT_IN_TAG: "a=x", DNS_CACHE_OPT_OUT_TAG: "b=x" })).toMatchObject({
       optIn: { key: "a", value: "x" },

@@ -22,7 +22,7 @@ import { unguarded } from "#shared/aws/idempotency.ts";
 import { MARKER_TAGS } from "#shared/engine/constants.ts";
 import { loadInjectorConfig } from "#shared/injector/config.ts";
 import { handleRegistrationEvent, type InjectorDeps, type Outcome } from "#shared/injector/flow.ts";
-import { injectorObserver } from "#shared/injector/observer.ts";
+import { injectorObserver, parseSqsBody } from "#shared/injector/observer.ts";
 import { parseRegistrationEvent } from "#shared/injector/registration-event.ts";
 import { loadEvent } from "./helpers/events.ts";
 import { fargateApp } from "./helpers/fixtures.ts";
@@ -370,6 +370,7 @@ describe("handling one event", () => {
   it.each([
     ["an error", new Error("no role to assume"), "no role to assume"],
     ["a non-error", "socket hang up", "socket hang up"],
+    ["nothing at all", undefined, "undefined"],
   ])(
     "turns %s it did not expect into a retryable INTERNAL error, reported once",
     async (_, thrown, message) => {
@@ -390,9 +391,21 @@ describe("handling one event", () => {
   );
 });
 
+describe("an SQS message body", () => {
+  it("is the event when it is JSON, and a MALFORMED_EVENT outcome saying so when not", () => {
+    expect(parseSqsBody('{"source":"aws.ecs"}')).toEqual({ ok: true, event: { source: "aws.ecs" } });
+    expect(parseSqsBody("{not json")).toEqual({
+      ok: false,
+      outcome: { outcome: "skipped", reason: "MALFORMED_EVENT", message: "the SQS message body is not JSON" },
+    });
+  });
+});
+
 describe("configuration", () => {
   it("knows its own registrations by the injector's session name and the function's name", () => {
-    expect(config.selfSessionNames).toEqual([INJECTOR_SESSION_NAME]);
+    expect(loadInjectorConfig({ DNS_CACHE_IDEMPOTENCY_TABLE: "t" }).selfSessionNames).toEqual([
+      INJECTOR_SESSION_NAME,
+    ]);
     expect(
       loadInjectorConfig({ DNS_CACHE_IDEMPOTENCY_TABLE: "t", AWS_LAMBDA_FUNCTION_NAME: "fn" })
         .selfSessionNames,

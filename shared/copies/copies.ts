@@ -52,7 +52,9 @@ export interface CopyResult {
   reasons?: string[];
 }
 
-const mirrorOf = (policy: CopyPolicy) => (policy.imageMirror ? { imageMirror: policy.imageMirror } : {});
+function mirrorOf(policy: CopyPolicy): { imageMirror?: ImageMirror } {
+  return policy.imageMirror ? { imageMirror: policy.imageMirror } : {};
+}
 
 /** How many revisions between a source and its copy are looked at, at most. */
 const MAX_BETWEEN = 10;
