@@ -278,8 +278,11 @@ describe("finding or making the copy of one revision", () => {
     expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
-  it("skips a source deregistered behind the copy of an older source", async () => {
-    family({ 6: {}, 7: { status: "INACTIVE" }, 8: copyOfRev(6) });
+  it.each([
+    ["deregistered", { 6: {}, 7: { status: "INACTIVE" }, 8: copyOfRev(6) }],
+    ["unknown to ECS", { 6: {}, 8: copyOfRev(6) }],
+  ])("skips a source %s behind the copy of an older source", async (_, revisions: Record<number, Rev>) => {
+    family(revisions);
     expect(await copyOfRevision(ecs, { family: "app", revision: 7 }, policy())).toEqual({
       kind: "skipped",
       reason: "SOURCE_INACTIVE",
