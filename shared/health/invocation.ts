@@ -127,7 +127,6 @@ export class Invocation {
   }
 
   ignore(reason: string, count = 1, about?: IgnoredAbout): void {
-    if (count <= 0) return;
     this.ignored[reason] = (this.ignored[reason] ?? 0) + count;
     this.deps.observer.ignored(reason, count, about);
   }
