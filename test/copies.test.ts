@@ -278,10 +278,10 @@ describe("finding or making the copy of one revision", () => {
     expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
-  it.each([
+  it.each<[string, Record<number, Rev>]>([
     ["deregistered", { 6: {}, 7: { status: "INACTIVE" }, 8: copyOfRev(6) }],
     ["unknown to ECS", { 6: {}, 8: copyOfRev(6) }],
-  ])("skips a source %s behind the copy of an older source", async (_, revisions: Record<number, Rev>) => {
+  ])("skips a source %s behind the copy of an older source", async (_, revisions) => {
     family(revisions);
     expect(await copyOfRevision(ecs, { family: "app", revision: 7 }, policy())).toEqual({
       kind: "skipped",
