@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { VPC_RESOLVER } from "#shared/engine/bridge.ts";
 import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
-import { type InjectResult, inject } from "#shared/engine/inject.ts";
+import { inject } from "#shared/engine/inject.ts";
 import type { Container, TaskDefinitionInput } from "#shared/engine/task-definition.ts";
 
 function bridgeApp(containers: Partial<Container>[], overrides: Partial<TaskDefinitionInput> = {}) {
@@ -50,18 +50,14 @@ describe("a container's own loopback resolver", () => {
     ]);
   });
 
-  it.each([
-    "10.127.0.1",
-    "1.0.0.0",
-    "fd00::1",
-    "::10",
-    "::ffff:10.0.0.2",
-    "0:0:0:0:0:0:0:10",
-  ])("wires %s, which is not loopback, after the node cache", (server) => {
-    const r = inject(bridgeApp([{ dnsServers: [server] }]));
-    if (r.outcome !== "injected") throw new Error(JSON.stringify(r.refusals));
-    expect(r.definition.containerDefinitions[0]?.dnsServers).toEqual([NODE_CACHE, VPC_RESOLVER, server]);
-  });
+  it.each(["10.127.0.1", "1.0.0.0", "fd00::1", "::10", "::ffff:10.0.0.2", "0:0:0:0:0:0:0:10"])(
+    "wires %s, which is not loopback, after the node cache",
+    (server) => {
+      const r = inject(bridgeApp([{ dnsServers: [server] }]));
+      if (r.outcome !== "injected") throw new Error(JSON.stringify(r.refusals));
+      expect(r.definition.containerDefinitions[0]?.dnsServers).toEqual([NODE_CACHE, VPC_RESOLVER, server]);
+    },
+  );
 });
 
 describe("warnings a bridge injection gives", () => {

@@ -105,7 +105,8 @@ async function until<T>(
     const value = get();
     if (value !== undefined) return value;
     const code = supervisor?.child.exitCode ?? supervisor?.child.signalCode ?? null;
-    if (code !== null) throw new Error(`the supervisor exited (${code}) before ${what}: ${supervisor?.stderr()}`);
+    if (code !== null)
+      throw new Error(`the supervisor exited (${code}) before ${what}: ${supervisor?.stderr()}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
