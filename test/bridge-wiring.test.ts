@@ -4,9 +4,10 @@
  * addresses that only look like one are wired as usual.
  */
 import { describe, expect, it } from "vitest";
-import { VPC_RESOLVER } from "#shared/engine/bridge.ts";
+import { ORIGINAL_LABEL, VPC_RESOLVER } from "#shared/engine/bridge.ts";
 import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
-import { inject } from "#shared/engine/inject.ts";
+import { type Injected, type InjectResult, inject } from "#shared/engine/inject.ts";
+import { strip } from "#shared/engine/strip.ts";
 import type { Container, TaskDefinitionInput } from "#shared/engine/task-definition.ts";
 
 function bridgeApp(containers: Partial<Container>[], overrides: Partial<TaskDefinitionInput> = {}) {
@@ -102,6 +103,130 @@ describe("warnings a bridge injection gives", () => {
       nodeCacheAddress: NODE_CACHE,
       fallback: false,
       containers: [{ name: "c0", dnsServers: [NODE_CACHE] }],
+    });
+  });
+});
+
+function injected(result: InjectResult): Injected {
+  if (result.outcome !== "injected") throw new Error(`refused: ${JSON.stringify(result.refusals)}`);
+  return result;
+}
+
+describe("the undo record (docker label dns-cache.original)", () => {
+  it.each([
+    ["not JSON", "hand-written"],
+    ["JSON null", "null"],
+    ["a number", "5"],
+    ["a string", '"169.254.20.10"'],
+    ["an array", '["169.254.20.10"]'],
+    ["an object without added", '{"dnsServers":["10.0.0.2"]}'],
+    ["added that is not a list", '{"added":"169.254.20.10"}'],
+    ["added holding a number", '{"added":["169.254.20.10",53]}'],
+    ["dnsServers that is not a list", '{"added":["169.254.20.10"],"dnsServers":"10.0.0.2"}'],
+    ["dnsServers holding a number", '{"added":["169.254.20.10"],"dnsServers":["10.0.0.2",53]}'],
+  ])("is refused as someone else's label when it holds %s", (_, label) => {
+    const r = inject(bridgeApp([{}, { dockerLabels: { [ORIGINAL_LABEL]: label, team: "a" } }]));
+    expect(r).toMatchObject({
+      outcome: "refused",
+      refusals: [
+        {
+          reason: REFUSAL_REASONS.NAME_CONFLICT,
+          message: `container "c1" has a docker label ${ORIGINAL_LABEL} that dns-cache did not write; remove or rename it`,
+        },
+      ],
+    });
+  });
+
+  it("is read as ours when it is a record without dnsServers (the container had none)", () => {
+    const label = JSON.stringify({ added: [NODE_CACHE] });
+    const definition = bridgeApp([{ dnsServers: [NODE_CACHE], dockerLabels: { [ORIGINAL_LABEL]: label } }]);
+    const stripped = strip(definition);
+    expect(stripped.wasInjected).toBe(true);
+    expect(stripped.refusals).toEqual([]);
+    expect(stripped.definition.containerDefinitions[0]).not.toHaveProperty("dnsServers");
+  });
+
+  it.each([
+    {
+      name: "a container without servers, after the fallback was removed by hand",
+      own: undefined,
+      edited: [NODE_CACHE],
+      restored: undefined,
+    },
+    {
+      name: "a container with servers, after they were all removed by hand",
+      own: ["10.0.0.2"],
+      edited: [NODE_CACHE, VPC_RESOLVER],
+      restored: [],
+    },
+    {
+      name: "a container with servers, after one was added by hand",
+      own: ["10.0.0.2"],
+      edited: [NODE_CACHE, VPC_RESOLVER, "10.0.0.2", "10.0.0.3"],
+      restored: ["10.0.0.2", "10.0.0.3"],
+    },
+    {
+      name: "a container without servers, after one was put first by hand",
+      own: undefined,
+      edited: ["10.0.0.3", NODE_CACHE, VPC_RESOLVER],
+      restored: ["10.0.0.3", NODE_CACHE, VPC_RESOLVER],
+    },
+  ])("strips only its own leading servers from $name", ({ own, edited, restored }) => {
+    const out = injected(inject(bridgeApp([own === undefined ? {} : { dnsServers: own }]))).definition;
+    const [c] = out.containerDefinitions;
+    if (c) c.dnsServers = edited;
+    const back = strip(out).definition.containerDefinitions[0];
+    if (restored === undefined) expect(back).not.toHaveProperty("dnsServers");
+    else expect(back?.dnsServers).toEqual(restored);
+  });
+
+  it("removes only its own label, and the labels map only when it had added it and nothing else is left", () => {
+    const out = injected(
+      inject(bridgeApp([{}, { dockerLabels: { team: "a" } }, {}, { dnsServers: ["10.0.0.2"] }])),
+    ).definition;
+    const [, , edited] = out.containerDefinitions;
+    if (edited?.dockerLabels) edited.dockerLabels.owner = "added after injection";
+    const back = strip(out).definition.containerDefinitions;
+    expect(back.map((c) => [c.name, c.dockerLabels])).toEqual([
+      ["c0", undefined],
+      ["c1", { team: "a" }],
+      ["c2", { owner: "added after injection" }],
+      ["c3", undefined],
+    ]);
+    expect(back[0]).not.toHaveProperty("dockerLabels");
+    expect(back.map((c) => c.dnsServers)).toEqual([undefined, undefined, undefined, ["10.0.0.2"]]);
+  });
+});
+
+describe("refusals on the bridge path", () => {
+  it.each([
+    [
+      ["FARGATE"],
+      REFUSAL_REASONS.NETWORK_MODE_NOT_AWSVPC,
+      "network mode is bridge but the definition requires FARGATE, which runs awsvpc only",
+    ],
+    [
+      ["EC2", "EXTERNAL", "MANAGED_INSTANCES"],
+      REFUSAL_REASONS.BRIDGE_NOT_EC2,
+      "the definition may run on EXTERNAL, MANAGED_INSTANCES; the node cache daemon (infra/node-cache.yaml) runs only on EC2 container instances, and where its address is absent every lookup waits for a timeout: require EC2 only",
+    ],
+  ])("requiresCompatibilities %j: %s, saying why", (compat, reason, message) => {
+    const r = inject(
+      bridgeApp([{}], { requiresCompatibilities: compat as TaskDefinitionInput["requiresCompatibilities"] }),
+    );
+    expect(r).toMatchObject({ outcome: "refused", refusals: [{ reason, message }] });
+  });
+
+  it("refuses a task where no container has a network, saying there is nothing to cache", () => {
+    const r = inject(bridgeApp([{ disableNetworking: true }, { disableNetworking: true }]));
+    expect(r).toMatchObject({
+      outcome: "refused",
+      refusals: [
+        {
+          reason: REFUSAL_REASONS.NETWORK_DISABLED,
+          message: "every container sets disableNetworking: there is no lookup to cache",
+        },
+      ],
     });
   });
 });

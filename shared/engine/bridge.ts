@@ -45,10 +45,10 @@ function readRecord(container: Container): UndoRecord | undefined | "unreadable"
   const raw = container.dockerLabels?.[ORIGINAL_LABEL];
   if (raw === undefined) return undefined;
   try {
-    const value: unknown = JSON.parse(raw);
-    const r = value as UndoRecord;
+    // Any JSON but an object with a string array `added` is someone else's (null.added throws, caught).
+    const r = JSON.parse(raw) as UndoRecord;
     const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
-    if (typeof value !== "object" || value === null || !strings(r.added)) return "unreadable";
+    if (!strings(r.added)) return "unreadable";
     if (r.dnsServers !== undefined && !strings(r.dnsServers)) return "unreadable";
     return r;
   } catch {
