@@ -4,7 +4,7 @@
  * addresses that only look like one are wired as usual.
  */
 import { describe, expect, it } from "vitest";
-import { ORIGINAL_LABEL, VPC_RESOLVER } from "#shared/engine/bridge.ts";
+import { hasBridgeInjection, ORIGINAL_LABEL, VPC_RESOLVER } from "#shared/engine/bridge.ts";
 import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
 import { type Injected, type InjectResult, inject } from "#shared/engine/inject.ts";
 import { strip } from "#shared/engine/strip.ts";
@@ -82,6 +82,17 @@ describe("warnings a bridge injection gives", () => {
       { name: "c0", dnsServers: [NODE_CACHE, VPC_RESOLVER, "10.0.0.2"] },
       { name: "c1", dnsServers: [NODE_CACHE, VPC_RESOLVER, "10.0.0.2", "10.0.1.2"] },
       { name: "c2", dnsServers: [NODE_CACHE, VPC_RESOLVER] },
+    ]);
+  });
+
+  it("counts only addresses as the container's own resolvers, and lists every server past the third", () => {
+    const r = inject(bridgeApp([{ dnsServers: [" 10.0.0.3", "resolver.corp", "10.0.2.2"] }]));
+    if (r.outcome !== "injected") throw new Error(JSON.stringify(r.refusals));
+    expect(r.warnings).toEqual([
+      expect.stringMatching(
+        /^container "c0" had its own dnsServers \( 10\.0\.0\.3, 10\.0\.2\.2\); they are kept/,
+      ),
+      `container "c0" now has 5 dnsServers; glibc and musl read only the first 3, so resolver.corp, 10.0.2.2 will not be asked (they stay in the definition)`,
     ]);
   });
 
@@ -228,5 +239,28 @@ describe("refusals on the bridge path", () => {
         },
       ],
     });
+  });
+});
+
+describe("an injected revision, as the health function recognises it", () => {
+  it("is bridge-injected when a container carries a readable undo record, not a foreign label", () => {
+    const out = injected(inject(bridgeApp([{}]))).definition.containerDefinitions;
+    expect(hasBridgeInjection(out)).toBe(true);
+    expect(hasBridgeInjection(bridgeApp([{}, { dockerLabels: { team: "a" } }]).containerDefinitions)).toBe(
+      false,
+    );
+    expect(hasBridgeInjection([{ dockerLabels: { [ORIGINAL_LABEL]: "hand-written" } }])).toBe(false);
+  });
+
+  it("stays up to date when only sidecar options change, and not when a bridge option does", () => {
+    const first = injected(inject(bridgeApp([{ dnsServers: ["10.0.0.2"] }])));
+    const sidecarOnly = injected(
+      inject(first.definition, { explicit: { memoryReservation: 99, prefetch: false } }),
+    );
+    expect(sidecarOnly.upToDate).toBe(true);
+    expect(sidecarOnly.definition).toEqual(first.definition);
+    const noFallback = injected(inject(first.definition, { explicit: { fallback: false } }));
+    expect(noFallback.upToDate).toBe(false);
+    expect(noFallback.definition.containerDefinitions[0]?.dnsServers).toEqual([NODE_CACHE, "10.0.0.2"]);
   });
 });

@@ -93,7 +93,8 @@ export function stripBridge(containers: Container[]): { stripped: boolean; refus
     let restored: string[] | undefined = record.dnsServers;
     if (!untouched) {
       const rest = [...current];
-      while (rest.length > 0 && record.added.includes(rest[0] as string)) rest.shift();
+      // Past the end rest[0] is undefined, which `added` (strings only) never holds.
+      while (record.added.includes(rest[0] as string)) rest.shift();
       restored = rest.length > 0 || record.dnsServers !== undefined ? rest : undefined;
     }
     if (restored === undefined) delete c.dnsServers;
@@ -105,7 +106,10 @@ export function stripBridge(containers: Container[]): { stripped: boolean; refus
   return { stripped, refusals };
 }
 
-const LOOPBACK = /^(127\.|0\.0\.0\.0$|::1$|::$|::ffff:127\.|0:0:0:0:0:0:0:1$)/i;
+/** A resolver inside the container's own network namespace (loopback, or the unspecified address). */
+function isLoopback(server: string): boolean {
+  return /^(127\.|0\.0\.0\.0$|::1$|::$|::ffff:127\.|0:0:0:0:0:0:0:1$)/i.test(server.trim());
+}
 
 /** Why the definition cannot use the node cache: platform, compatibilities, networks, loopback servers. */
 export function checkBridge(definition: TaskDefinitionInput): Refusal[] {
@@ -125,11 +129,7 @@ export function checkBridge(definition: TaskDefinitionInput): Refusal[] {
     });
   }
   // The Windows rules are the sidecar path's; only their verdict is wanted here.
-  refusals.push(
-    ...checkPlatform({ ...definition, networkMode: "awsvpc" }).filter(
-      (r) => r.reason === REFUSAL_REASONS.WINDOWS_PLATFORM,
-    ),
-  );
+  refusals.push(...checkPlatform(definition).filter((r) => r.reason === REFUSAL_REASONS.WINDOWS_PLATFORM));
   const networked = definition.containerDefinitions.filter((c) => c.disableNetworking !== true);
   if (networked.length === 0) {
     refusals.push({
@@ -138,7 +138,7 @@ export function checkBridge(definition: TaskDefinitionInput): Refusal[] {
     });
   }
   for (const c of networked) {
-    const loopback = (c.dnsServers ?? []).find((s) => LOOPBACK.test(s.trim()));
+    const loopback = (c.dnsServers ?? []).find(isLoopback);
     if (loopback !== undefined) {
       refusals.push({
         reason: REFUSAL_REASONS.DNS_SERVERS_LOOPBACK,
