@@ -34,7 +34,7 @@ interface UndoRecord {
  */
 export function effectiveNetworkMode(definition: TaskDefinitionInput): string | undefined {
   if (definition.networkMode !== undefined) return definition.networkMode;
-  return (definition.requiresCompatibilities ?? []).includes("FARGATE") ? undefined : "bridge";
+  return definition.requiresCompatibilities?.includes("FARGATE") ? undefined : "bridge";
 }
 
 export function isBridge(definition: TaskDefinitionInput): boolean {
@@ -138,7 +138,7 @@ export function checkBridge(definition: TaskDefinitionInput): Refusal[] {
     });
   }
   for (const c of networked) {
-    const loopback = (c.dnsServers ?? []).find(isLoopback);
+    const loopback = c.dnsServers?.find(isLoopback);
     if (loopback !== undefined) {
       refusals.push({
         reason: REFUSAL_REASONS.DNS_SERVERS_LOOPBACK,
