@@ -177,6 +177,12 @@ describe("the undo record (docker label dns-cache.original)", () => {
       restored: ["10.0.0.2", "10.0.0.3"],
     },
     {
+      name: "a container with servers, after its dnsServers were deleted by hand",
+      own: ["10.0.0.2"],
+      edited: undefined,
+      restored: [],
+    },
+    {
       name: "a container without servers, after one was put first by hand",
       own: undefined,
       edited: ["10.0.0.3", NODE_CACHE, VPC_RESOLVER],
@@ -185,7 +191,8 @@ describe("the undo record (docker label dns-cache.original)", () => {
   ])("strips only its own leading servers from $name", ({ own, edited, restored }) => {
     const out = injected(inject(bridgeApp([own === undefined ? {} : { dnsServers: own }]))).definition;
     const [c] = out.containerDefinitions;
-    if (c) c.dnsServers = edited;
+    if (c && edited === undefined) delete c.dnsServers;
+    else if (c) c.dnsServers = edited;
     const back = strip(out).definition.containerDefinitions[0];
     if (restored === undefined) expect(back).not.toHaveProperty("dnsServers");
     else expect(back?.dnsServers).toEqual(restored);

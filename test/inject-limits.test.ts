@@ -110,6 +110,8 @@ describe("a bridge injection's memory account", () => {
     expect(injected(inject(bridgeApp({ memory: "2 GB" }))).memory.task).toBe(2048);
     const noTaskMemory = bridgeApp();
     delete noTaskMemory.memory;
-    expect(injected(inject(noTaskMemory)).memory).toEqual({ containers: 384, added: 0 });
+    const { memory } = injected(inject(noTaskMemory));
+    expect(memory).toEqual({ containers: 384, added: 0 });
+    expect(memory).not.toHaveProperty("task");
   });
 });

@@ -172,14 +172,19 @@ export function wireNodeCache(
     c.dnsServers = servers;
     c.dockerLabels = { ...(c.dockerLabels ?? {}), [ORIGINAL_LABEL]: JSON.stringify(record) };
     plan.push({ name: c.name, dnsServers: servers });
-    warnings.push(...serverWarnings(c.name, own ?? [], servers, added));
+    warnings.push(...serverWarnings(c.name, own, servers, added));
   }
   return { plan, warnings };
 }
 
-function serverWarnings(name: string, own: readonly string[], servers: string[], added: string[]): string[] {
+function serverWarnings(
+  name: string,
+  own: readonly string[] | undefined,
+  servers: string[],
+  added: string[],
+): string[] {
   const warnings: string[] = [];
-  const custom = own.filter((s) => !added.includes(s) && isIP(s.trim()) !== 0);
+  const custom = own?.filter((s) => !added.includes(s) && isIP(s.trim()) !== 0) ?? [];
   if (custom.length > 0) {
     warnings.push(
       `container "${name}" had its own dnsServers (${custom.join(", ")}); they are kept after the node cache, but the cache forwards to its own upstream (the VPC resolver unless the daemon's Upstream parameter says otherwise), and a name only they know gets NXDOMAIN there, which resolvers do not retry elsewhere: forward such zones with Route 53 Resolver rules or the daemon's Upstream`,
