@@ -98,6 +98,7 @@ try {
       counts[cluster] = { ...c };
     },
     alertsFailed: () => {},
+    accountsFailed: () => {},
     summary: () => {},
   };
   const client = new ECSClient({ ...ecs.clientConfig(), maxAttempts: 3 });

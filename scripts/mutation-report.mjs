@@ -90,7 +90,8 @@ console.log(`\nSurviving mutants not explained (${open.length}):`);
 for (const s of open) console.log(show(s));
 console.log(`\nSurviving mutants explained in ${EXPLAINED} (${told.length}):`);
 for (const s of told) console.log(`${show(s)}\n      ${s.reason}`);
-const stale = explained.filter((e) => !used.has(e));
+// Only for the files this run mutated: a run of one folder leaves the others' explanations alone.
+const stale = explained.filter((e) => e.file in report.files && !used.has(e));
 if (stale.length > 0) {
   console.log(`\nExplanations that match no surviving mutant now (remove them, or the code changed):`);
   for (const e of stale) console.log(`  ${e.file} ${e.mutator}: ${squash(e.original).slice(0, 80)}`);

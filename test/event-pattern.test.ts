@@ -196,4 +196,104 @@ describe("event pattern matcher", () => {
       ).not.toThrow();
     });
   });
+  describe("operators in detail", () => {
+    const on = (value: unknown, cond: unknown) => matchesPattern({ a: [cond] }, { a: value });
+
+    it("compares numerically with every operator, both sides of each bound", () => {
+      expect([4, 5, 6].map((v) => on(v, { numeric: ["=", 5] }))).toEqual([false, true, false]);
+      expect([4, 5, 6].map((v) => on(v, { numeric: ["<", 5] }))).toEqual([true, false, false]);
+      expect([4, 5, 6].map((v) => on(v, { numeric: ["<=", 5] }))).toEqual([true, true, false]);
+      expect([4, 5, 6].map((v) => on(v, { numeric: [">", 5] }))).toEqual([false, false, true]);
+      expect([4, 5, 6].map((v) => on(v, { numeric: [">=", 5] }))).toEqual([false, true, true]);
+      // Never a string, even one that reads as a number.
+      expect(on("5", { numeric: [">", 0] })).toBe(false);
+    });
+
+    it("refuses a numeric operator or bound it does not know, rather than not match", () => {
+      expect(() => on(5, { numeric: ["~", 5] })).toThrow("unsupported numeric operator ~");
+      expect(() => on(5, { numeric: [">", "4"] })).toThrow("numeric bounds are numbers");
+    });
+
+    it("takes a wildcard's other characters literally, escapes included, across lines", () => {
+      expect(on("abc", { wildcard: "a.c" })).toBe(false);
+      expect(on("a.c", { wildcard: "a.c" })).toBe(true);
+      expect(on("a(1)", { wildcard: "a(*)" })).toBe(true);
+      expect(on("a\\", { wildcard: "a\\" })).toBe(true);
+      expect(on("a\nb", { wildcard: "a*b" })).toBe(true);
+      expect(on("A**B", { "equals-ignore-case": "a**b" })).toBe(true);
+      expect(on("aws.s3", { "equals-ignore-case": "AWS.EC2" })).toBe(false);
+    });
+
+    it("matches exists: true on any value, strings included", () => {
+      expect(on("running", { exists: true })).toBe(true);
+      expect(on(null, { exists: true })).toBe(true);
+    });
+
+    it("supports anything-but with a number, a wildcard and an equals-ignore-case list", () => {
+      expect(on(301.8, { "anything-but": 301.8 })).toBe(false);
+      expect(on(5, { "anything-but": 301.8 })).toBe(true);
+      expect(on("running", { "anything-but": { wildcard: "run*" } })).toBe(false);
+      expect(on("running", { "anything-but": { wildcard: "stop*" } })).toBe(true);
+      expect(on("running", { "anything-but": { "equals-ignore-case": ["STOPPED", "RUNNING"] } })).toBe(false);
+      expect(on("running", { "anything-but": { "equals-ignore-case": ["STOPPED", "PENDING"] } })).toBe(true);
+      // A string operator never excludes a number.
+      expect(on(5, { "anything-but": { "equals-ignore-case": "5" } })).toBe(true);
+      expect(on(5, { "anything-but": { prefix: "5" } })).toBe(true);
+    });
+
+    it("matches nothing in a value where the pattern expects an object, and nothing in an event that is not one", () => {
+      expect(matchesPattern({ detail: { state: { name: ["running"] } } }, ec2)).toBe(false);
+      for (const event of [null, "aws.ec2", ["aws.ec2"], 5]) {
+        expect(matchesPattern({ source: ["aws.ec2"] }, event)).toBe(false);
+      }
+    });
+  });
+
+  describe("validation, every construct", () => {
+    it.each([
+      ["pattern: a pattern is an object", null],
+      ["pattern: a pattern is an object", ["source"]],
+      ["pattern.detail: empty", { detail: {} }],
+      ["pattern.detail.state: values to match go in a list", { detail: { state: "running" } }],
+      ["pattern.$or[1].source: values to match go in a list", { $or: [{ source: ["a"] }, { source: "b" }] }],
+      ["pattern.$or[0]: a pattern is an object", { $or: ["a", { source: ["b"] }] }],
+      ["pattern.source: a condition is a value or an object", { source: [["aws.ec2"]] }],
+      ["pattern.source: prefix takes a non-empty string", { source: [{ prefix: 5 }] }],
+      ["pattern.source: prefix takes a non-empty string", { source: [{ prefix: {} }] }],
+      [
+        "pattern.source: suffix takes a non-empty string",
+        { source: [{ suffix: { "equals-ignore-case": "" } }] },
+      ],
+      ["pattern.source: wildcard takes a string", { source: [{ wildcard: 5 }] }],
+      ["pattern.source: equals-ignore-case takes a string", { source: [{ "equals-ignore-case": ["a"] }] }],
+      ["pattern.source: numeric takes a list", { source: [{ numeric: [] }] }],
+      ["pattern.source: numeric takes a list", { source: [{ numeric: ">" }] }],
+      [
+        "pattern.source: anything-but takes a list of strings or of numbers",
+        { source: [{ "anything-but": [] }] },
+      ],
+      [
+        "pattern.source: anything-but takes a value, a list or an object",
+        { source: [{ "anything-but": true }] },
+      ],
+      [
+        "pattern.source: anything-but takes prefix, suffix, wildcard or equals-ignore-case",
+        { source: [{ "anything-but": { prefix: "a", suffix: "b" } }] },
+      ],
+      [
+        "pattern.source: anything-but prefix takes a non-empty string",
+        { source: [{ "anything-but": { prefix: "" } }] },
+      ],
+      [
+        "pattern.source: anything-but prefix takes a non-empty string",
+        { source: [{ "anything-but": { prefix: ["a"] } }] },
+      ],
+      [
+        "pattern.source: anything-but equals-ignore-case takes a non-empty string",
+        { source: [{ "anything-but": { "equals-ignore-case": 5 } }] },
+      ],
+    ])("says %s", (message, pattern) => {
+      expect(() => validatePattern(pattern)).toThrow(new Error(message));
+    });
+  });
 });

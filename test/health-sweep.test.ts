@@ -24,6 +24,7 @@ const quiet: HealthObserver = {
   problem: () => undefined,
   clusterCounts: () => undefined,
   alertsFailed: () => undefined,
+  accountsFailed: () => undefined,
   summary: () => undefined,
 };
 

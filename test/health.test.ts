@@ -1,11 +1,8 @@
 import {
-  ClientException,
   ClusterNotFoundException,
   type Container,
   DescribeTaskDefinitionCommand,
-  type DescribeTaskDefinitionCommandOutput,
   DescribeTasksCommand,
-  ECSClient,
   ListClustersCommand,
   ListTasksCommand,
   ServerException,
@@ -13,15 +10,13 @@ import {
   type TaskDefinition,
 } from "@aws-sdk/client-ecs";
 import {
-  EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
   type PutEventsResultEntry,
 } from "@aws-sdk/client-eventbridge";
-import { mockClient } from "aws-sdk-client-mock";
 import { inject } from "#shared/engine/inject.ts";
 import "aws-sdk-client-mock-vitest/extend";
-import type { Context, SQSEvent } from "aws-lambda";
+import type { Context } from "aws-lambda";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { type Alert, sendAlerts } from "#shared/aws/alerts.ts";
 import { zeroApiCalls } from "#shared/aws/ecs-tasks.ts";
@@ -31,7 +26,6 @@ import {
   classifySidecar,
   classifyTask,
   driftOf,
-  type Finding,
   freshest,
   isLive,
   newestPerTask,
@@ -40,198 +34,44 @@ import {
   taskViewOf,
 } from "#shared/health/classify.ts";
 import { type HealthConfig, loadHealthConfig } from "#shared/health/config.ts";
-import {
-  type HealthDeps,
-  type HealthObserver,
-  type HealthSummary,
-  UNKNOWN_LOG_LIMIT,
-} from "#shared/health/invocation.ts";
+import { type HealthDeps, type HealthSummary, UNKNOWN_LOG_LIMIT } from "#shared/health/invocation.ts";
 import { handleHealthEvent } from "#shared/health/monitor.ts";
 import { sweep } from "#shared/health/sweep.ts";
 import { parseTaskStateChange } from "#shared/health/task-state-event.ts";
 import { limiter } from "#shared/runtime/concurrency.ts";
 import { ConfigError } from "#shared/runtime/env.ts";
 import { loadEvent } from "./helpers/events.ts";
-
-// ------------------------------------------------------------------ fixtures
-
-const NOW = Date.parse("2026-11-25T12:00:00Z");
-const LONG_AGO = new Date(NOW - 3_600_000);
-const ACCOUNT = "123456789012";
-const REGION = "us-east-1";
-const clusterArn = (name: string, account = ACCOUNT) => `arn:aws:ecs:${REGION}:${account}:cluster/${name}`;
-const taskArn = (cluster: string, id: string, account = ACCOUNT) =>
-  `arn:aws:ecs:${REGION}:${account}:task/${cluster}/${id}`;
-const tdArn = (family: string, revision: number) =>
-  `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${family}:${revision}`;
-
-type Json = Record<string, unknown>;
-
-interface TaskOptions {
-  cluster?: string;
-  account?: string;
-  /** The dns-cache container's fields (any status string); null: the task has none. */
-  sidecar?: (Omit<Partial<Container>, "healthStatus"> & { healthStatus?: string }) | null;
-  lastStatus?: string;
-  desiredStatus?: string;
-  startedAt?: Date;
-  version?: number;
-  taskDefinitionArn?: string;
-}
-
-/** A DescribeTasks task: app + dns-cache-init (done) + dns-cache (healthy unless told). */
-function task(id: string, o: TaskOptions = {}): Task {
-  const cluster = o.cluster ?? "prod";
-  const arn = taskArn(cluster, id, o.account);
-  const containers: Container[] = [
-    { name: "app", lastStatus: "RUNNING", healthStatus: "UNKNOWN", taskArn: arn },
-  ];
-  if (o.sidecar !== null) {
-    containers.push({ name: "dns-cache-init", lastStatus: "STOPPED", exitCode: 0, taskArn: arn }, {
-      name: "dns-cache",
-      lastStatus: "RUNNING",
-      healthStatus: "HEALTHY",
-      taskArn: arn,
-      ...o.sidecar,
-    } as Container);
-  }
-  return {
-    taskArn: arn,
-    clusterArn: clusterArn(cluster, o.account),
-    taskDefinitionArn: o.taskDefinitionArn ?? tdArn("app", o.sidecar === null ? 7 : 8),
-    lastStatus: o.lastStatus ?? "RUNNING",
-    desiredStatus: o.desiredStatus ?? "RUNNING",
-    healthStatus: "UNKNOWN",
-    startedAt: o.startedAt ?? LONG_AGO,
-    createdAt: LONG_AGO,
-    version: o.version ?? 4,
-    containers,
-  };
-}
-
-/** A Task State Change event (from the running sample) for `id` in `cluster`. */
-function stateChange(
-  id: string,
-  o: {
-    cluster?: string;
-    account?: string;
-    version?: number;
-    lastStatus?: string;
-    desiredStatus?: string;
-    sidecar?: Json | null;
-  } = {},
-): Json {
-  const event = loadEvent("task-state-change-running.json");
-  const cluster = o.cluster ?? "prod";
-  const account = o.account ?? ACCOUNT;
-  const arn = taskArn(cluster, id, account);
-  event.account = account;
-  const detail = event.detail as Json;
-  detail.taskArn = arn;
-  detail.clusterArn = clusterArn(cluster, account);
-  if (o.version !== undefined) detail.version = o.version;
-  if (o.lastStatus) detail.lastStatus = o.lastStatus;
-  if (o.desiredStatus) detail.desiredStatus = o.desiredStatus;
-  let containers = (detail.containers as Json[]).map((c): Json => ({ ...c, taskArn: arn }));
-  if (o.sidecar === null) containers = containers.filter((c) => !String(c.name).startsWith("dns-cache"));
-  else if (o.sidecar)
-    containers = containers.map((c) => (c.name === "dns-cache" ? { ...c, ...o.sidecar } : c));
-  detail.containers = containers;
-  return event;
-}
-
-function sqs(events: unknown[]): SQSEvent {
-  return {
-    Records: events.map((e, i) => ({
-      messageId: `m${i}`,
-      receiptHandle: `r${i}`,
-      body: typeof e === "string" ? e : JSON.stringify(e),
-      attributes: {} as SQSEvent["Records"][number]["attributes"],
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:dns-cache-health",
-      awsRegion: REGION,
-    })),
-  };
-}
-
-// ------------------------------------------------------------------ mocks
-
-const ecsMock = mockClient(ECSClient);
-const eventsMock = mockClient(EventBridgeClient);
-const credentials = { accessKeyId: "a", secretAccessKey: "b" };
-const ecs = new ECSClient({ region: REGION, maxAttempts: 1, credentials });
-const events = new EventBridgeClient({ region: REGION, maxAttempts: 1, credentials });
-
-interface Recorded extends HealthObserver {
-  findings: Finding[];
-  ignoredReasons: Record<string, number>;
-  problems: Array<{ reason: string; message: string }>;
-  clusters: Map<string, Record<string, number>>;
-  zerosFor: Map<string, boolean>;
-  failures: unknown[];
-  summaries: HealthSummary[];
-}
-
-function recorder(): Recorded {
-  const r: Recorded = {
-    findings: [],
-    ignoredReasons: {},
-    problems: [],
-    clusters: new Map(),
-    zerosFor: new Map(),
-    failures: [],
-    summaries: [],
-    finding: (f) => r.findings.push(f),
-    ignored: (reason, count) => {
-      r.ignoredReasons[reason] = (r.ignoredReasons[reason] ?? 0) + count;
-    },
-    problem: (reason, message) => r.problems.push({ reason, message }),
-    clusterCounts: (name, counts, { zeros }) => {
-      r.clusters.set(name, { ...counts });
-      r.zerosFor.set(name, zeros);
-    },
-    alertsFailed: (failures) => r.failures.push(...failures),
-    summary: (s) => r.summaries.push(s),
-  };
-  return r;
-}
+import {
+  ACCOUNT,
+  acceptAll,
+  captureOutput,
+  clusterArn,
+  describeFrom,
+  ecsMock,
+  emf,
+  events,
+  eventsMock,
+  fakeEcs,
+  healthDeps,
+  NOW,
+  OPTED_IN,
+  REGION,
+  type Recorded,
+  recorder,
+  sentEntries,
+  sqs,
+  stateChange,
+  task,
+  taskArn,
+  taskDefinition,
+  tdArn,
+  throttled,
+} from "./helpers/health-world.ts";
 
 let observer: Recorded;
-const baseConfig = loadHealthConfig({});
 
 function deps(config: Partial<HealthConfig> = {}, extra: Partial<HealthDeps> = {}): HealthDeps {
-  return {
-    config: { ...baseConfig, ...config },
-    ecsFor: vi.fn(() => ecs),
-    sweepEcs: ecs,
-    events,
-    observer,
-    now: () => NOW,
-    ...extra,
-  };
-}
-
-/** PutEvents entries sent, in order. */
-function sentEntries(): PutEventsRequestEntry[] {
-  return eventsMock.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
-}
-
-function acceptAll(): void {
-  eventsMock.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
-    FailedEntryCount: 0,
-    Entries: input.Entries.map((_, i) => ({ EventId: `event-${i}` })),
-  }));
-}
-
-/** DescribeTasks answers from `tasks` (by ARN), MISSING for the rest. */
-function describeFrom(tasks: Task[]): void {
-  const byArn = new Map(tasks.map((t) => [t.taskArn, t]));
-  ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
-    tasks: input.tasks.flatMap((arn) => (byArn.has(arn) ? [byArn.get(arn)] : [])),
-    failures: input.tasks.filter((arn) => !byArn.has(arn)).map((arn) => ({ arn, reason: "MISSING" })),
-  }));
+  return healthDeps(observer, config, extra);
 }
 
 beforeEach(() => {
@@ -240,12 +80,6 @@ beforeEach(() => {
   acceptAll();
   observer = recorder();
 });
-
-const throttled = () =>
-  Object.assign(new Error("Rate exceeded"), {
-    name: "ThrottlingException",
-    $metadata: { httpStatusCode: 400 },
-  });
 
 // ------------------------------------------------------------------ configuration
 
@@ -755,93 +589,6 @@ describe("Task State Change events", () => {
 
 // ------------------------------------------------------------------ the sweep
 
-interface FakeFleet {
-  clusters: Record<string, Task[]>;
-  taskDefinitions?: Record<string, DescribeTaskDefinitionCommandOutput | "missing">;
-  /** Answer each call after this many ms (to see concurrency). */
-  delayMs?: number;
-}
-
-/** ECS answering ListClusters / ListTasks / DescribeTasks / DescribeTaskDefinition from a fleet, paginated. */
-function fakeEcs(fleet: FakeFleet): { maxInFlight: () => number } {
-  let inFlight = 0;
-  let max = 0;
-  const answer = <T>(fn: () => T) => {
-    inFlight += 1;
-    max = Math.max(max, inFlight);
-    return new Promise<T>((resolve, reject) =>
-      setTimeout(() => {
-        inFlight -= 1;
-        try {
-          resolve(fn());
-        } catch (error) {
-          reject(error);
-        }
-      }, fleet.delayMs ?? 0),
-    );
-  };
-  const page = <T>(items: T[], input: { nextToken?: string; maxResults?: number }) => {
-    const start = Number(input.nextToken ?? 0);
-    const end = start + (input.maxResults ?? 100);
-    return { items: items.slice(start, end), nextToken: end < items.length ? String(end) : undefined };
-  };
-  const names = Object.keys(fleet.clusters);
-  const resolveCluster = (ref: string) => {
-    const name = ref.split("/").pop() ?? ref;
-    const tasks = fleet.clusters[name];
-    if (!tasks) throw new ClusterNotFoundException({ message: "Cluster not found.", $metadata: {} });
-    return tasks;
-  };
-  ecsMock.on(ListClustersCommand).callsFake((input) =>
-    answer(() => {
-      const p = page(
-        names.map((n) => clusterArn(n)),
-        input,
-      );
-      return { clusterArns: p.items, nextToken: p.nextToken };
-    }),
-  );
-  ecsMock.on(ListTasksCommand).callsFake((input) =>
-    answer(() => {
-      const tasks = resolveCluster(input.cluster).filter((t) => t.desiredStatus === "RUNNING");
-      const p = page(
-        tasks.map((t) => t.taskArn),
-        input,
-      );
-      return { taskArns: p.items, nextToken: p.nextToken };
-    }),
-  );
-  ecsMock.on(DescribeTasksCommand).callsFake((input) =>
-    answer(() => {
-      if (input.tasks.length > 100) throw new Error("more than 100 tasks");
-      const tasks = resolveCluster(input.cluster);
-      return { tasks: tasks.filter((t) => input.tasks.includes(t.taskArn)), failures: [] };
-    }),
-  );
-  ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input) =>
-    answer(() => {
-      const found = fleet.taskDefinitions?.[input.taskDefinition];
-      if (!found || found === "missing") {
-        throw new ClientException({ message: "Unable to describe task definition.", $metadata: {} });
-      }
-      return found;
-    }),
-  );
-  return { maxInFlight: () => max };
-}
-
-const taskDefinition = (arn: string, names: string[], tags: Array<{ key: string; value: string }>) => ({
-  taskDefinition: {
-    taskDefinitionArn: arn,
-    family: "app",
-    networkMode: "awsvpc" as const,
-    containerDefinitions: names.map((name) => ({ name, image: "x" })),
-  },
-  tags,
-  $metadata: {},
-});
-const OPTED_IN = [{ key: "dns-cache", value: "enabled" }];
-
 describe("the sweep", () => {
   it("lists clusters and running tasks page by page and describes each page in one call", async () => {
     const names = Array.from({ length: 130 }, (_, i) => `c${i}`);
@@ -1310,38 +1057,6 @@ describe("the limiter", () => {
 });
 
 // ------------------------------------------------------------------ logs and metrics, and the handler
-
-/** Lines the function writes to stdout and stderr (Powertools' logs and EMF), parsed. */
-async function captureOutput(fn: () => Promise<unknown> | unknown): Promise<Json[]> {
-  const lines: string[] = [];
-  const collect = (chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split("\n").filter(Boolean));
-    return true;
-  };
-  const spies = [
-    vi.spyOn(process.stdout, "write").mockImplementation(collect),
-    vi.spyOn(process.stderr, "write").mockImplementation(collect),
-  ];
-  try {
-    await fn();
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  return lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Json];
-    } catch {
-      return [];
-    }
-  });
-}
-
-type Emf = Json & {
-  _aws: {
-    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
-  };
-};
-const emf = (lines: Json[]): Emf[] => lines.filter((l): l is Emf => "_aws" in l);
 
 describe("the Powertools observer", () => {
   it("logs findings and a summary, and emits EMF in DnsCache with a ClusterName dimension per cluster", async () => {

@@ -122,6 +122,35 @@ describe("sdkActions", () => {
     expect(() => actions(text)).toThrow(message);
   });
 
+  it.each([
+    [
+      "a call that is not import()",
+      `const sdk = load("@aws-sdk/client-ecs");\nnew sdk.ListTasksCommand({});`,
+    ],
+    [
+      "an array destructuring of import()",
+      `const [ListTasksCommand] = await import("@aws-sdk/client-ecs");\nnew ListTasksCommand({});`,
+    ],
+    ["a local module through import =", `import sdk = require("./sdk");\nnew sdk.ListTasksCommand({});`],
+    [
+      "a local module through import()",
+      `const sdk = await import("./sdk.ts");\nnew sdk.ListTasksCommand({});`,
+    ],
+  ])("does not take %s for the SDK, so a Command through it is refused", (_, text) => {
+    expect(() => actions(text)).toThrow(/ListTasksCommand is not imported from an @aws-sdk package/);
+  });
+
+  it("reads other modules, loaded any way, as sending nothing, and names only …Command classes", () => {
+    const text = [
+      `import fs = require("node:fs");`,
+      `const path = await import("node:path");`,
+      `import { CommandBus } from "./bus.ts";`,
+      `const bus = new CommandBus();`,
+      `fs.readFileSync(path.join("a"));`,
+    ].join("\n");
+    expect(actions(text)).toEqual([]);
+  });
+
   it("reads a compiled library the same way (Powertools' DynamoDB layer is JavaScript)", () => {
     const js = `import { DynamoDBClient, PutItemCommand, DeleteItemCommand } from '@aws-sdk/client-dynamodb';\nclass L { async p() { await this.client.send(new PutItemCommand({})); await this.client.send(new DeleteItemCommand({})); } }`;
     expect(sdkActions("layer.js", js)).toEqual(["dynamodb:PutItem", "dynamodb:DeleteItem"]);
@@ -144,6 +173,9 @@ describe("valueImports", () => {
       `export * from "#shared/h.ts";`,
       `export const x = 1;`,
       `export { a };`,
+      `import D, { type I } from "./default-and-types.ts";`,
+      `import {} from "./nothing-named.ts";`,
+      `const notAnImport = load("./loaded.ts");`,
       `async function later() { return import("./lazy.ts"); }`,
       `const pkg = await import("zod");`,
     ].join("\n");
@@ -155,6 +187,8 @@ describe("valueImports", () => {
       "./ns.ts",
       "./f.ts",
       "#shared/h.ts",
+      "./default-and-types.ts",
+      "./nothing-named.ts",
       "./lazy.ts",
     ]);
   });

@@ -93,11 +93,20 @@ function startedPids(stderr: string): number[] {
   return [...stderr.matchAll(/started CoreDNS \(pid (\d+)\)/g)].map((m) => Number(m[1]));
 }
 
-async function until<T>(what: string, get: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+/** Polls get() until it gives a value; fails at once should the supervisor (when given) exit meanwhile. */
+async function until<T>(
+  what: string,
+  get: () => T | undefined,
+  supervisor?: Supervised,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = get();
     if (value !== undefined) return value;
+    const code = supervisor?.child.exitCode ?? supervisor?.child.signalCode ?? null;
+    if (code !== null)
+      throw new Error(`the supervisor exited (${code}) before ${what}: ${supervisor?.stderr()}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -156,14 +165,14 @@ for (const [index, shell] of SHELLS.entries()) {
         DNS_CACHE_PROBE_PORT: String(port),
         DNS_CACHE_PROBE_INTERVAL: "1",
       });
-      const first = await until("the first start", () => startedPids(s.stderr())[0]);
-      await until("a first answer", () => (probe(port).status === 0 ? true : undefined));
+      const first = await until("the first start", () => startedPids(s.stderr())[0], s);
+      await until("a first answer", () => (probe(port).status === 0 ? true : undefined), s);
       process.kill(first, "SIGSTOP");
-      const second = await until("a restart", () => startedPids(s.stderr())[1]);
+      const second = await until("a restart", () => startedPids(s.stderr())[1], s);
       expect(second).not.toBe(first);
       expect(alive(first)).toBe(false); // killed and reaped, not left frozen
       expect(s.stderr()).toContain(`for ${PROBE_FAILURES} checks in a row; restarting it`);
-      await until("answers again", () => (probe(port).status === 0 ? true : undefined));
+      await until("answers again", () => (probe(port).status === 0 ? true : undefined), s);
       expect(startedPids(s.stderr())).toHaveLength(2);
 
       s.child.kill("SIGTERM");
@@ -180,7 +189,7 @@ for (const [index, shell] of SHELLS.entries()) {
         DNS_CACHE_PROBE_PORT: String(port),
         DNS_CACHE_PROBE_INTERVAL: "1",
       });
-      await until("the first start", () => startedPids(s.stderr())[0]);
+      await until("the first start", () => startedPids(s.stderr())[0], s);
       await new Promise((resolve) => setTimeout(resolve, 4_500));
       expect(startedPids(s.stderr())).toHaveLength(1);
       s.child.kill("SIGTERM");
@@ -193,7 +202,7 @@ for (const [index, shell] of SHELLS.entries()) {
         DNS_CACHE_COREDNS: fakeCoredns(dir, ["--exit-code", "3"]),
         DNS_CACHE_PROBE_INTERVAL: "1",
       });
-      await until("two restarts", () => (/starting it again in 2s/.test(s.stderr()) ? true : undefined));
+      await until("two restarts", () => (/starting it again in 2s/.test(s.stderr()) ? true : undefined), s);
       expect(s.stderr()).toContain("CoreDNS exited with status 3; starting it again in 1s");
       expect(s.child.exitCode).toBeNull();
       const stopped = performance.now();

@@ -52,7 +52,9 @@ export interface CopyResult {
   reasons?: string[];
 }
 
-const mirrorOf = (policy: CopyPolicy) => (policy.imageMirror ? { imageMirror: policy.imageMirror } : {});
+function mirrorOf(policy: CopyPolicy): { imageMirror?: ImageMirror } {
+  return policy.imageMirror ? { imageMirror: policy.imageMirror } : {};
+}
 
 /** How many revisions between a source and its copy are looked at, at most. */
 const MAX_BETWEEN = 10;
@@ -119,9 +121,9 @@ export async function newestSource(
   const madeFrom = copyOf(latest);
   if (madeFrom === undefined) return latestRevision;
   if (latestRevision <= madeFrom + 1) return madeFrom;
+  // Newest first, as ListTaskDefinitions answers (sort: DESC).
   const between = (await listActiveRevisions(ecs, family))
     .filter((r) => r > madeFrom && r < latestRevision)
-    .sort((a, b) => b - a)
     .slice(0, MAX_BETWEEN);
   for (const r of between) {
     const d = await describeTaskDefinition(ecs, `${family}:${r}`);
@@ -144,7 +146,8 @@ async function newerSourceBetween(
   // Counted as the gap check counts them once a copy is registered above the newest.
   const after = (await listActiveRevisions(ecs, family)).filter((r) => r > revision && r <= latestRevision);
   if (after.length > MAX_BETWEEN) return `${after.length} revisions were registered after it`;
-  for (const r of after.filter((r) => r < latestRevision).sort((a, b) => b - a)) {
+  // Newest first, as ListTaskDefinitions answers (sort: DESC): the newest newer source is named.
+  for (const r of after.filter((r) => r < latestRevision)) {
     const d = await describeTaskDefinition(ecs, `${family}:${r}`);
     if (d?.taskDefinition?.status === "ACTIVE" && copyOf(d) === undefined)
       return `revision ${r} is a newer source`;
@@ -196,7 +199,7 @@ export async function copyOfRevision(
     // The newest is our copy of an older source (or an outdated copy of this one). Another source may sit
     // between this revision and that copy (its copy not made yet): then this one is not the newest source,
     // and a copy of it would, until the gap check removed it, roll family-only references back.
-    if (madeFrom < revision && latestRevision > revision + 1) {
+    if (latestRevision > revision + 1) {
       const newer = await newerSourceBetween(ecs, family, revision, latestRevision);
       if (newer !== undefined) return skipped("SUPERSEDED", revision, newer);
     }
@@ -342,18 +345,4 @@ export async function settleGap(
   // Audit decides without writing: the copy stays, and the answer says what would happen.
   if (policy.write) await deregisterTaskDefinition(ecs, copy.taskDefinitionArn);
   return blocking ? { kind: "blocked" } : { kind: "duplicate", of: duplicate ?? "" };
-}
-
-/**
- * The current copy of an older source `ref`, if one exists: it usually directly follows its source.
- * Moving a service to it rolls nothing back (it is not the family's newest), so that is allowed; making
- * one is not.
- */
-export async function findCopyOfOlder(
-  ecs: ECSClient,
-  ref: SourceRef,
-  policy: CopyPolicy,
-): Promise<DescribedTaskDefinition | undefined> {
-  const next = await describeTaskDefinition(ecs, `${ref.family}:${ref.revision + 1}`);
-  return next && isCurrentCopy(next, ref.revision, policy) ? next : undefined;
 }

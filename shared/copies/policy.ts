@@ -58,13 +58,11 @@ export interface PullThrough {
   onlyRegion?: string;
 }
 
-// ECR's rule for a repository prefix: 2–30 characters, lower-case name components separated by /.
-const ECR_PREFIX = /^(?=.{2,30}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-
 function loadPullThrough(env: Env): PullThrough | undefined {
   const prefix = env.DNS_CACHE_ECR_PULL_THROUGH_PREFIX?.trim();
   if (!prefix) return undefined;
-  if (!ECR_PREFIX.test(prefix)) {
+  // ECR's rule for a repository prefix: 2–30 characters, lower-case name components separated by /.
+  if (!/^(?=.{2,30}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(prefix)) {
     throw new ConfigError(
       "DNS_CACHE_ECR_PULL_THROUGH_PREFIX",
       `"${prefix}" is not an ECR repository prefix (2-30 characters: a-z, 0-9, and . _ - / between them)`,

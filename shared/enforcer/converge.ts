@@ -51,7 +51,7 @@ async function moveOne(
     return {
       outcome: reason === "SERVICE_GONE" ? "left" : "failed",
       reason,
-      message: String(result.message ?? ""),
+      message: String(result.message),
       ...about,
     };
   }

@@ -11,7 +11,7 @@ import { describeServices } from "#shared/aws/ecs-services.ts";
 import { RetryableError } from "#shared/aws/errors.ts";
 import { limiter } from "#shared/runtime/concurrency.ts";
 import { converge } from "./converge.ts";
-import { type Decision, runningRevision } from "./decide.ts";
+import type { Decision } from "./decide.ts";
 import { parseEnforcerEvent, type ServiceRef, type TaskDefinitionRef } from "./events.ts";
 import { guardedCopy, isMove, type JudgeDeps, judge, policyOf } from "./judge.ts";
 import { Scope } from "./scope.ts";
@@ -91,7 +91,7 @@ async function sweep(
   deps: EnforcerDeps,
   only?: (svc: Service) => boolean,
   targets?: Target[],
-): Promise<Report> {
+): Promise<Required<Report>> {
   const listed = targets ? { targets, failures: [] } : await deps.sweepTargets();
   const limit = limiter(deps.config.accountConcurrency);
   const results = await Promise.all(
@@ -128,12 +128,10 @@ async function onTagged(ref: TaskDefinitionRef, deps: EnforcerDeps): Promise<Rep
     ...(copy.copyArn ? { copyArn: copy.copyArn } : {}),
     ...(copy.message ? { message: copy.message } : {}),
   };
-  const runs = (svc: Service) => runningRevision(svc) === ref.arn || svc.taskDefinition === ref.arn;
+  // The service's revision is its primary deployment's: it runs the tagged one, or is rolling out to it.
+  const runs = (svc: Service) => svc.taskDefinition === ref.arn;
   const services = await sweep(deps, runs, [target]);
-  return {
-    decisions: [injected, ...services.decisions],
-    ...(services.sweep ? { sweep: services.sweep } : {}),
-  };
+  return { decisions: [injected, ...services.decisions], sweep: services.sweep };
 }
 
 export async function handleEnforcerEvent(
@@ -157,14 +155,9 @@ export async function handleEnforcerEvent(
     const report = e.kind === "sweep" ? await sweep(deps) : await onTagged(e.taskDefinition, deps);
     for (const d of report.decisions) observer.decision(d, report.sweep !== undefined);
     if (report.sweep) observer.sweep(report.sweep, report.decisions);
-    const failures = report.sweep?.failures ?? [];
-    if (failures.length > 0 && report.decisions.length === 0) {
-      // Nothing could be read at all: worth a retry of the invocation.
-      throw new RetryableError(
-        failures[0]?.reason ?? "SWEEP_FAILED",
-        failures[0]?.message ?? "the sweep failed",
-      );
-    }
+    const failure = report.sweep?.failures[0];
+    // Nothing could be read at all: worth a retry of the invocation.
+    if (failure && report.decisions.length === 0) throw new RetryableError(failure.reason, failure.message);
     return report;
   } catch (error) {
     const retryable =

@@ -120,8 +120,12 @@ async function findTarget(
 ): Promise<Verdict> {
   const policy = policyOf(deps.config, scope.target);
   const latest = await scope.newest(ref.family);
-  if (!latest) return left("SOURCE_INACTIVE", svc, { message: "the family has no ACTIVE revision" });
-  const latestRevision = latest.taskDefinition?.revision;
+  if (latest?.taskDefinition?.revision === undefined)
+    return left("SOURCE_INACTIVE", svc, { message: "the family has no ACTIVE revision" });
+  const latestRevision = latest.taskDefinition.revision;
+  // The newest ACTIVE revision is older than the one running: that one was deregistered.
+  if (latestRevision < ref.revision)
+    return left("SOURCE_INACTIVE", svc, { message: "the revision was deregistered" });
   const madeFrom = copyOf(latest);
   if (latestRevision === ref.revision) {
     const why = sourceReason(latest, policy);
@@ -134,11 +138,7 @@ async function findTarget(
     if (why) return left(why, svc);
     return verdictOfCopy(await guardedCopy(scope, ref, policy, deps.guard, latest), svc, ref);
   }
-  if (
-    latestRevision !== undefined &&
-    latestRevision > ref.revision &&
-    (madeFrom ?? Infinity) > ref.revision
-  ) {
+  if ((madeFrom ?? Infinity) > ref.revision) {
     // An older revision: its copy usually follows it directly.
     const next = await scope.revision(ref.family, ref.revision + 1);
     if (next && isCurrentCopy(next, ref.revision, policy) && next.taskDefinition?.taskDefinitionArn)
@@ -155,12 +155,12 @@ async function findTarget(
     return left("SOURCE_NOT_FOUND", svc, { message: "the revision cannot be described" });
   const why = sourceReason(own, policy);
   if (why) return left(why, svc);
-  if (madeFrom !== undefined && madeFrom < ref.revision) {
+  if ((madeFrom ?? Infinity) < ref.revision) {
     // The newest is our copy of an older source: this revision is the newest source.
     return verdictOfCopy(await guardedCopy(scope, ref, policy, deps.guard, latest), svc, ref);
   }
   return left("NO_COPY_FOR_OLDER_REVISION", svc, {
-    message: `revision ${latestRevision ?? "?"} is newer; the service converges on its next deploy`,
+    message: `revision ${latestRevision} is newer; the service converges on its next deploy`,
   });
 }
 

@@ -41,7 +41,7 @@ export interface EnforcerObserver extends Observer {
  * invocation. In a sweep, services with another deployment controller are reported in one line with the advice.
  */
 export function enforcerObserver(logger: Logger, metrics: Metrics, mode: string): EnforcerObserver {
-  const tally = new Map<string, number>();
+  const tally = new Map<string, { name: string; reason: string; count: number }>();
   return {
     decision(d, inSweep = false) {
       const level = d.outcome === "failed" ? "error" : d.outcome === "refused" || d.alerted ? "warn" : "info";
@@ -50,8 +50,10 @@ export function enforcerObserver(logger: Logger, metrics: Metrics, mode: string)
       const fields = { ...rest, serviceArn: service, detail: message, mode };
       if (inSweep && d.reason === "CONTROLLER_NOT_ECS") logger.debug(`${d.outcome}: ${d.reason}`, fields);
       else logger[level](`${d.outcome}: ${d.reason}`, fields);
-      const key = `${METRIC_OF[d.outcome]}|${d.reason}`;
-      tally.set(key, (tally.get(key) ?? 0) + 1);
+      const name = METRIC_OF[d.outcome];
+      const counted = tally.get(`${name}|${d.reason}`) ?? { name, reason: d.reason, count: 0 };
+      counted.count += 1;
+      tally.set(`${name}|${d.reason}`, counted);
     },
     sweep(summary: SweepSummary, decisions: Decision[]) {
       const others = decisions.filter((d) => d.reason === "CONTROLLER_NOT_ECS");
@@ -77,10 +79,8 @@ export function enforcerObserver(logger: Logger, metrics: Metrics, mode: string)
       reportDeferred(logger, metrics, count, mode);
     },
     flush() {
-      for (const [key, count] of tally) {
-        const [name = "Decided", reason = ""] = key.split("|");
+      for (const { name, reason, count } of tally.values())
         countWithDimension(metrics, name, "Reason", reason, count);
-      }
       tally.clear();
     },
   };

@@ -44,8 +44,7 @@ export class Scope {
       pending.then(
         (d) => {
           const r = d?.taskDefinition?.revision;
-          if (r !== undefined && !this.definitions.has(`${family}:${r}`))
-            this.definitions.set(`${family}:${r}`, Promise.resolve(d));
+          if (r !== undefined) this.definitions.set(`${family}:${r}`, Promise.resolve(d));
         },
         () => this.definitions.delete(family),
       );

@@ -34,7 +34,7 @@ interface UndoRecord {
  */
 export function effectiveNetworkMode(definition: TaskDefinitionInput): string | undefined {
   if (definition.networkMode !== undefined) return definition.networkMode;
-  return (definition.requiresCompatibilities ?? []).includes("FARGATE") ? undefined : "bridge";
+  return definition.requiresCompatibilities?.includes("FARGATE") ? undefined : "bridge";
 }
 
 export function isBridge(definition: TaskDefinitionInput): boolean {
@@ -45,10 +45,10 @@ function readRecord(container: Container): UndoRecord | undefined | "unreadable"
   const raw = container.dockerLabels?.[ORIGINAL_LABEL];
   if (raw === undefined) return undefined;
   try {
-    const value: unknown = JSON.parse(raw);
-    const r = value as UndoRecord;
+    // Any JSON but an object with a string array `added` is someone else's (null.added throws, caught).
+    const r = JSON.parse(raw) as UndoRecord;
     const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
-    if (typeof value !== "object" || value === null || !strings(r.added)) return "unreadable";
+    if (!strings(r.added)) return "unreadable";
     if (r.dnsServers !== undefined && !strings(r.dnsServers)) return "unreadable";
     return r;
   } catch {
@@ -93,7 +93,8 @@ export function stripBridge(containers: Container[]): { stripped: boolean; refus
     let restored: string[] | undefined = record.dnsServers;
     if (!untouched) {
       const rest = [...current];
-      while (rest.length > 0 && record.added.includes(rest[0] as string)) rest.shift();
+      // Past the end rest[0] is undefined, which `added` (strings only) never holds.
+      while (record.added.includes(rest[0] as string)) rest.shift();
       restored = rest.length > 0 || record.dnsServers !== undefined ? rest : undefined;
     }
     if (restored === undefined) delete c.dnsServers;
@@ -105,7 +106,10 @@ export function stripBridge(containers: Container[]): { stripped: boolean; refus
   return { stripped, refusals };
 }
 
-const LOOPBACK = /^(127\.|0\.0\.0\.0$|::1$|::$|::ffff:127\.|0:0:0:0:0:0:0:1$)/i;
+/** A resolver inside the container's own network namespace (loopback, or the unspecified address). */
+function isLoopback(server: string): boolean {
+  return /^(127\.|0\.0\.0\.0$|::1$|::$|::ffff:127\.|0:0:0:0:0:0:0:1$)/i.test(server.trim());
+}
 
 /** Why the definition cannot use the node cache: platform, compatibilities, networks, loopback servers. */
 export function checkBridge(definition: TaskDefinitionInput): Refusal[] {
@@ -125,11 +129,7 @@ export function checkBridge(definition: TaskDefinitionInput): Refusal[] {
     });
   }
   // The Windows rules are the sidecar path's; only their verdict is wanted here.
-  refusals.push(
-    ...checkPlatform({ ...definition, networkMode: "awsvpc" }).filter(
-      (r) => r.reason === REFUSAL_REASONS.WINDOWS_PLATFORM,
-    ),
-  );
+  refusals.push(...checkPlatform(definition).filter((r) => r.reason === REFUSAL_REASONS.WINDOWS_PLATFORM));
   const networked = definition.containerDefinitions.filter((c) => c.disableNetworking !== true);
   if (networked.length === 0) {
     refusals.push({
@@ -138,7 +138,7 @@ export function checkBridge(definition: TaskDefinitionInput): Refusal[] {
     });
   }
   for (const c of networked) {
-    const loopback = (c.dnsServers ?? []).find((s) => LOOPBACK.test(s.trim()));
+    const loopback = c.dnsServers?.find(isLoopback);
     if (loopback !== undefined) {
       refusals.push({
         reason: REFUSAL_REASONS.DNS_SERVERS_LOOPBACK,
@@ -172,14 +172,19 @@ export function wireNodeCache(
     c.dnsServers = servers;
     c.dockerLabels = { ...(c.dockerLabels ?? {}), [ORIGINAL_LABEL]: JSON.stringify(record) };
     plan.push({ name: c.name, dnsServers: servers });
-    warnings.push(...serverWarnings(c.name, own ?? [], servers, added));
+    warnings.push(...serverWarnings(c.name, own, servers, added));
   }
   return { plan, warnings };
 }
 
-function serverWarnings(name: string, own: readonly string[], servers: string[], added: string[]): string[] {
+function serverWarnings(
+  name: string,
+  own: readonly string[] | undefined,
+  servers: string[],
+  added: string[],
+): string[] {
   const warnings: string[] = [];
-  const custom = own.filter((s) => !added.includes(s) && isIP(s.trim()) !== 0);
+  const custom = own?.filter((s) => !added.includes(s) && isIP(s.trim()) !== 0) ?? [];
   if (custom.length > 0) {
     warnings.push(
       `container "${name}" had its own dnsServers (${custom.join(", ")}); they are kept after the node cache, but the cache forwards to its own upstream (the VPC resolver unless the daemon's Upstream parameter says otherwise), and a name only they know gets NXDOMAIN there, which resolvers do not retry elsewhere: forward such zones with Route 53 Resolver rules or the daemon's Upstream`,

@@ -17,8 +17,10 @@ const MAX_UPSTREAMS = 15;
 /** glibc reads at most 3 nameserver lines: the cache and two fallbacks. */
 const MAX_FALLBACKS = 2;
 
-// Double quotes are literal in an unquoted here-document; $, ` and \ are not, so they are refused.
-const SAFE = /^[A-Za-z0-9 .:_%{}"\n-]*$/;
+/** Double quotes are literal in an unquoted here-document; $, ` and \ are not, so they are refused. */
+function safeInHereDocument(text: string): boolean {
+  return /^[A-Za-z0-9 .:_%{}"\n-]*$/.test(text);
+}
 
 /**
  * POSIX sh run by the init container (busybox) before anything else in the task. It never fails the
@@ -34,7 +36,7 @@ const SAFE = /^[A-Za-z0-9 .:_%{}"\n-]*$/;
 export function renderInitScript(config: InitScriptConfig): string {
   const corefile = renderCorefile(config, "$upstreams");
   // The Corefile goes through an unquoted here-document: only $upstreams may expand.
-  if (!SAFE.test(corefile.replace("$upstreams", "")))
+  if (!safeInHereDocument(corefile.replace("$upstreams", "")))
     throw new Error("Corefile holds characters unsafe in a here-document");
   for (const ip of config.upstreams) {
     if (!/^[0-9A-Fa-f.:]+$/.test(ip)) throw new Error(`unsafe upstream ${ip}`);

@@ -16,7 +16,7 @@ import {
   prerequisiteWarnings,
 } from "./checks.ts";
 import { MARKER_TAGS, MAX_REQUEST_BYTES, VOLUME } from "./constants.ts";
-import { InvalidInputError, REFUSAL_REASONS, type Refusal } from "./errors.ts";
+import { REFUSAL_REASONS, type Refusal } from "./errors.ts";
 import { parseTaskMemory } from "./memory.ts";
 import { type OptionLayers, type OptionSource, resolveOptions } from "./option-layers.ts";
 import { type InjectOptions, type OptionName, optionsDigest } from "./options.ts";
@@ -170,9 +170,8 @@ function injectBridge(
     (sum, c) => sum + (c.memoryReservation ?? c.memory ?? 0),
     0,
   );
+  // normalize() has refused task memory ECS would not accept: never NaN here.
   const task = parseTaskMemory(definition.memory);
-  if (Number.isNaN(task))
-    throw new InvalidInputError(`task memory "${String(definition.memory)}" is not a size ECS accepts`);
   const result: Injected = {
     outcome: "injected",
     path: "bridge",

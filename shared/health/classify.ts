@@ -104,16 +104,23 @@ export function sidecarOf(view: Pick<TaskView, "containers">): ContainerView | u
   return view.containers.find((c) => c.name === CACHE_CONTAINER);
 }
 
+function later(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.max(a, b);
+}
+
 /**
  * The newer of two views of one task, by `version`. Health statuses come only from DescribeTasks, so when
  * an event is newer than what DescribeTasks answered (its reads can lag), the event's task and container
- * statuses, exit codes and reasons win and the described health statuses are kept.
+ * statuses, exit codes, reasons and start time win and the described health statuses are kept.
  */
 export function freshest(described: TaskView, event: TaskView | undefined): TaskView {
   if (!event || (event.version ?? -1) <= (described.version ?? -1)) return described;
   const fromEvent = new Map(event.containers.map((c) => [c.name, c]));
   return {
     ...described,
+    // A lagging description may know only when the task was created: the later start is the real one.
+    startedAt: later(described.startedAt, event.startedAt),
     lastStatus: event.lastStatus ?? described.lastStatus,
     desiredStatus: event.desiredStatus ?? described.desiredStatus,
     version: event.version,

@@ -72,6 +72,11 @@ export interface HealthObserver {
   /** The counts of one cluster (bounded dimensions: the cluster's name, never a task). */
   clusterCounts(clusterName: string, counts: Counts, options: { zeros: boolean }): void;
   alertsFailed(failures: AlertFailure[]): void;
+  /**
+   * Accounts or regions an organisation sweep could not list or sweep. Each swept account reports its own
+   * summary; these have none, so they are counted here (in CallsFailed, which the alarm watches).
+   */
+  accountsFailed(count: number): void;
   /** Once per invocation, last. */
   summary(summary: HealthSummary): void;
 }
@@ -127,7 +132,6 @@ export class Invocation {
   }
 
   ignore(reason: string, count = 1, about?: IgnoredAbout): void {
-    if (count <= 0) return;
     this.ignored[reason] = (this.ignored[reason] ?? 0) + count;
     this.deps.observer.ignored(reason, count, about);
   }

@@ -44,16 +44,28 @@ async function ignoredInvocation(reason: string, message: string, deps: HealthDe
 /** Accounts swept at once in organisation mode. */
 const ACCOUNT_CONCURRENCY = 4;
 
-/** Adds up numbers, field by field (nested records too): the summary of several sweeps. */
-function addUp<T>(a: T, b: T): T {
-  if (typeof a === "number" && typeof b === "number") return (a + b) as T;
-  if (a && b && typeof a === "object" && typeof b === "object") {
-    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(b as Record<string, unknown>))
-      out[k] = k in out ? addUp(out[k], v) : v;
-    return out as T;
-  }
-  return a;
+/** Adds up two records of counts, key by key (a key missing on one side counts as 0). */
+function sum<K extends string>(a: Record<K, number>, b: Record<K, number>): Record<K, number> {
+  const out = { ...a };
+  for (const [key, n] of Object.entries(b) as Array<[K, number]>) out[key] = (out[key] ?? 0) + n;
+  return out;
+}
+
+/** The summary of two sweeps (of different accounts or regions) as one. */
+function addSummaries(a: HealthSummary, b: HealthSummary): HealthSummary {
+  return {
+    trigger: "sweep",
+    counts: sum(a.counts, b.counts),
+    nodeCache: sum(a.nodeCache, b.nodeCache),
+    clustersScanned: a.clustersScanned + b.clustersScanned,
+    tasksExamined: a.tasksExamined + b.tasksExamined,
+    apiCalls: sum(a.apiCalls, b.apiCalls),
+    alertsSent: a.alertsSent + b.alertsSent,
+    alertsFailed: a.alertsFailed + b.alertsFailed,
+    callsFailed: a.callsFailed + b.callsFailed,
+    ignored: sum(a.ignored, b.ignored),
+    durationMs: 0,
+  };
 }
 
 /**
@@ -64,6 +76,7 @@ async function sweepAccounts(
   deps: HealthDeps,
   listTargets: NonNullable<HealthDeps["sweepTargets"]>,
 ): Promise<HealthSummary> {
+  const started = Date.now();
   const { targets, failures } = await listTargets();
   for (const f of failures)
     deps.observer.problem(f.reason, f.message, { account: f.account, region: f.region });
@@ -81,12 +94,15 @@ async function sweepAccounts(
     ),
   );
   const done = summaries.filter((s): s is HealthSummary => s !== undefined);
+  const accountsFailed = failures.length + targets.length - done.length;
+  if (accountsFailed > 0) deps.observer.accountsFailed(accountsFailed);
   const [first, ...rest] = done;
   if (!first) return ignoredInvocation("NO_ACCOUNT_SWEPT", "no account could be swept", deps);
-  const total = rest.reduce((sum, s) => addUp(sum, s), first);
+  const total = rest.reduce(addSummaries, first);
   return {
     ...total,
-    trigger: "sweep",
-    callsFailed: total.callsFailed + failures.length + targets.length - done.length,
+    callsFailed: total.callsFailed + accountsFailed,
+    // The accounts are swept at once: their durations overlap.
+    durationMs: Date.now() - started,
   };
 }

@@ -53,6 +53,9 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
       for (const f of failures) errorCodes[f.errorCode] = (errorCodes[f.errorCode] ?? 0) + 1;
       logger.error("alerts failed", { outcome: "alerts-failed", count: failures.length, errorCodes });
     },
+    accountsFailed(count) {
+      metrics.addMetric("CallsFailed", MetricUnit.Count, count);
+    },
     summary(s: HealthSummary) {
       logger.info(`summary: ${s.trigger}`, { outcome: "summary", ...s });
       const sweep = s.trigger === "sweep";
@@ -63,10 +66,13 @@ export function healthObserver(logger: Logger, metrics: Metrics, serviceName: st
       if (sweep && lowestCoverage !== undefined)
         metrics.addMetric("CoverageLowest", MetricUnit.Percent, lowestCoverage);
       lowestCoverage = undefined;
-      for (const [key, name] of Object.entries(NODE_CACHE_METRIC_NAMES) as Array<
-        [keyof typeof s.nodeCache, string]
-      >) {
-        if (sweep || s.nodeCache[key] > 0) metrics.addMetric(name, MetricUnit.Count, s.nodeCache[key]);
+      // The node cache daemon is classified by sweeps only (its tasks send no events the rule matches).
+      if (sweep) {
+        for (const [key, name] of Object.entries(NODE_CACHE_METRIC_NAMES) as Array<
+          [keyof typeof s.nodeCache, string]
+        >) {
+          metrics.addMetric(name, MetricUnit.Count, s.nodeCache[key]);
+        }
       }
       if (s.alertsSent > 0) metrics.addMetric("AlertsSent", MetricUnit.Count, s.alertsSent);
       if (s.alertsFailed > 0) metrics.addMetric("AlertsFailed", MetricUnit.Count, s.alertsFailed);

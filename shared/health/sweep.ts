@@ -19,7 +19,6 @@ import { type Limit, limiter } from "#shared/runtime/concurrency.ts";
 import {
   driftFinding,
   driftOf,
-  isLive,
   isNodeCacheTask,
   nodeCacheMissingFinding,
   type TaskView,
@@ -113,9 +112,9 @@ function onDescribed(run: SweepRun, described: Described): void {
       continue;
     }
     if (isNodeCacheTask(view)) {
-      if (inv.assessNodeCache(view) && view.containerInstanceArn)
+      if (!inv.assessNodeCache(view)) inv.ignore("TASK_NOT_RUNNING", 1);
+      else if (view.containerInstanceArn)
         run.nodeCaches.add(instanceKey(view.clusterArn, view.containerInstanceArn));
-      else if (!isLive(view)) inv.ignore("TASK_NOT_RUNNING", 1);
       continue;
     }
     const verdict = inv.assess(view);

@@ -7,7 +7,7 @@ import {
   describeTasks,
 } from "#shared/aws/ecs-tasks.ts";
 import { chunks, type Limit, limiter } from "#shared/runtime/concurrency.ts";
-import { freshest, isLive, isNodeCacheTask, newestPerTask, taskViewOf } from "./classify.ts";
+import { freshest, isLive, newestPerTask, taskViewOf } from "./classify.ts";
 import { type HealthDeps, type HealthSummary, Invocation, ignoreFailures } from "./invocation.ts";
 import { parseTaskStateChange, type TaskStateChange } from "./task-state-event.ts";
 
@@ -90,11 +90,6 @@ async function checkBatch(inv: Invocation, { target, cluster, changes }: Cluster
     if (!view) continue;
     const change = byArn.get(view.taskArn);
     byArn.delete(view.taskArn);
-    if (isNodeCacheTask(view)) {
-      if (!inv.assessNodeCache(freshest(view, change)))
-        inv.ignore("TASK_NOT_RUNNING", 1, { taskArn: view.taskArn });
-      continue;
-    }
     const verdict = inv.assess(freshest(view, change));
     if (verdict.kind === "not-running") inv.ignore("TASK_NOT_RUNNING", 1, { taskArn: view.taskArn });
     else if (verdict.kind === "no-sidecar") inv.ignore("NOT_OURS", 1, { taskArn: view.taskArn });

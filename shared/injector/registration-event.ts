@@ -31,7 +31,8 @@ const RegisterEventSchema = z.looseObject({
         // Absent when CloudTrail truncated the response (`omitted: true`): the family's newest then.
         taskDefinition: maybe(
           z.looseObject({
-            taskDefinitionArn: z.optional(z.string().check(z.regex(TASK_DEFINITION_ARN))),
+            // Checked below against TASK_DEFINITION_ARN, which also takes it apart.
+            taskDefinitionArn: z.optional(z.string()),
             family: z.optional(z.string()),
             revision: z.optional(z.int().check(z.positive())),
           }),
@@ -90,9 +91,16 @@ export function parseRegistrationEvent(event: unknown): ParsedEvent {
   const requestMarked = (detail.requestParameters?.tags ?? []).some((t) => t.key === MARKER_TAGS.version);
   const td = detail.responseElements?.taskDefinition;
   let registration: Registration;
-  if (td?.taskDefinitionArn) {
+  if (td?.taskDefinitionArn !== undefined) {
     const m = TASK_DEFINITION_ARN.exec(td.taskDefinitionArn);
-    if (!m) return { ok: false, reason: "MALFORMED_EVENT", message: "task definition ARN is malformed" };
+    if (!m) {
+      return {
+        ok: false,
+        reason: "MALFORMED_EVENT",
+        message:
+          "detail.responseElements.taskDefinition.taskDefinitionArn: not a task definition revision ARN",
+      };
+    }
     const [, partition = "aws", region = "", account = "", family = "", revision = "0"] = m;
     registration = {
       taskDefinitionArn: td.taskDefinitionArn,

@@ -41,8 +41,8 @@ function isScalar(value: unknown): value is Scalar {
 /** Throws with the path of the first construct outside the supported, valid subset. */
 export function validatePattern(pattern: unknown, path = "pattern"): void {
   if (!isPlainObject(pattern)) throw new Error(`${path}: a pattern is an object`);
-  const keys = Object.keys(pattern);
-  if (path === "pattern" && keys.length === 0) throw new Error("pattern: empty");
+  // An empty object, at any level, would match anything here: EventBridge has no such pattern.
+  if (Object.keys(pattern).length === 0) throw new Error(`${path}: empty`);
   for (const [key, value] of Object.entries(pattern)) {
     const at = `${path}.${key}`;
     if (key === "$or") {
