@@ -8,6 +8,10 @@ export default {
     ...mutation.test,
     include: [
       "test/corefile.test.ts",
+      "test/container-array.test.ts",
+      "test/option-layers.test.ts",
+      "test/strip.test.ts",
+      "test/normalize.test.ts",
       "test/memory.test.ts",
       "test/inject.test.ts",
       "test/inject.property.test.ts",
