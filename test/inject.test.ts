@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   CACHE_CONTAINER,
@@ -109,6 +110,20 @@ describe("normalize", () => {
 });
 
 describe("inject", () => {
+  it("writes the names other tools and older copies rely on, and the package's version", () => {
+    // Literal on purpose: a copy made by an earlier version is recognised (and stripped) by these names.
+    const out = injected(inject(fargateApp())).definition;
+    expect(out.volumes).toEqual([{ name: "dns-cache" }]);
+    const cache = out.containerDefinitions.find((c) => c.name === "dns-cache");
+    expect(cache?.mountPoints).toEqual([
+      { sourceVolume: "dns-cache", containerPath: "/dns-cache", readOnly: true },
+    ]);
+    expect(cache?.dockerLabels?.["dns-cache.component"]).toBe("cache");
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+    expect(out.tags).toContainEqual({ key: "dns-cache:version", value: pkg.version });
+  });
+
   it("adds the volume, the init and cache containers, and the dependencies, and changes nothing else", () => {
     const source = fargateApp();
     const result = injected(inject(source));
