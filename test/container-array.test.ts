@@ -24,6 +24,17 @@ describe("a bare containerDefinitions array", () => {
     ]);
   });
 
+  it("asks for the reservations plus dns-cache's when no hard limit is above them", () => {
+    const { notes } = injectContainerArray([{ ...worker, memoryReservation: 512 }]);
+    expect(notes[2]).toBe(
+      "task memory is not in a containerDefinitions array, so the memory check was skipped: the containers reserve 512 MiB and dns-cache adds 40 MiB, so the task's memory must be at least 552 MiB",
+    );
+  });
+
+  it("names a bad container by its index alone (the array is the input)", () => {
+    expect(() => injectContainerArray([worker, "web"])).toThrow(/^\[1\] is a string \("web"\), expected an object$/);
+  });
+
   it("is up to date only when injecting it changes nothing", () => {
     const first = injectContainerArray([worker]).result;
     if (first.outcome !== "injected") throw new Error("refused");

@@ -100,6 +100,28 @@ describe("strip", () => {
     expect(strip(injected).refusals).toEqual([]);
   });
 
+  it("a revision carrying only our version tag (its containers removed by hand) counts as injected", () => {
+    const definition = { ...plain(), tags: [{ key: MARKER_TAGS.version, value: "0.1.0" }] };
+    const stripped = strip(definition);
+    expect(stripped.wasInjected).toBe(true);
+    expect(stripped.definition.tags).toEqual([]);
+  });
+
+  it("a bridge injection whose tags were lost is recognised by its undo records, and undone", () => {
+    const bridgeApp: TaskDefinitionInput = {
+      family: "app",
+      networkMode: "bridge",
+      requiresCompatibilities: ["EC2"],
+      containerDefinitions: [{ name: "app", image: "nginx:1.27", memory: 256 }],
+    };
+    const result = inject(bridgeApp);
+    if (result.outcome !== "injected") throw new Error("refused");
+    expect(result.path).toBe("bridge");
+    const stripped = strip({ ...result.definition, tags: [] });
+    expect(stripped.wasInjected).toBe(true);
+    expect(stripped.definition.containerDefinitions).toEqual(bridgeApp.containerDefinitions);
+  });
+
   it("an injection whose marker tags were lost is still recognised by our containers' labels", () => {
     const definition = { ...injectedDefinition(), tags: [] };
     const stripped = strip(definition);
