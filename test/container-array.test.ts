@@ -32,7 +32,9 @@ describe("a bare containerDefinitions array", () => {
   });
 
   it("names a bad container by its index alone (the array is the input)", () => {
-    expect(() => injectContainerArray([worker, "web"])).toThrow(/^\[1\] is a string \("web"\), expected an object$/);
+    expect(() => injectContainerArray([worker, "web"])).toThrow(
+      /^\[1\] is a string \("web"\), expected an object$/,
+    );
   });
 
   it("is up to date only when injecting it changes nothing", () => {
