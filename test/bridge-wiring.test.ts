@@ -8,24 +8,8 @@ import { hasBridgeInjection, ORIGINAL_LABEL, VPC_RESOLVER } from "#shared/engine
 import { REFUSAL_REASONS } from "#shared/engine/errors.ts";
 import { type Injected, type InjectResult, inject } from "#shared/engine/inject.ts";
 import { strip } from "#shared/engine/strip.ts";
-import type { Container, TaskDefinitionInput } from "#shared/engine/task-definition.ts";
-
-function bridgeApp(containers: Partial<Container>[], overrides: Partial<TaskDefinitionInput> = {}) {
-  return {
-    family: "web",
-    networkMode: "bridge",
-    requiresCompatibilities: ["EC2"],
-    containerDefinitions: containers.map((c, i) => ({
-      name: `c${i}`,
-      image: "nginx:1.27",
-      memoryReservation: 128,
-      essential: i === 0,
-      ...c,
-    })),
-    tags: [{ key: "dns-cache", value: "enabled" }],
-    ...overrides,
-  } as TaskDefinitionInput;
-}
+import type { TaskDefinitionInput } from "#shared/engine/task-definition.ts";
+import { bridgeApp } from "./helpers/fixtures.ts";
 
 const NODE_CACHE = "169.254.20.10";
 

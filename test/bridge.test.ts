@@ -6,24 +6,7 @@ import { InvalidOptionError, REFUSAL_REASONS } from "#shared/engine/errors.ts";
 import { type Injected, type InjectResult, inject, serialize } from "#shared/engine/inject.ts";
 import { DEFAULT_OPTIONS, mergeOptions, optionsDigest, parseOptionValues } from "#shared/engine/options.ts";
 import { strip } from "#shared/engine/strip.ts";
-import type { Container, TaskDefinitionInput } from "#shared/engine/task-definition.ts";
-
-function bridgeApp(containers: Partial<Container>[] = [{}], overrides: Partial<TaskDefinitionInput> = {}) {
-  return {
-    family: "web",
-    networkMode: "bridge",
-    requiresCompatibilities: ["EC2"],
-    containerDefinitions: containers.map((c, i) => ({
-      name: `c${i}`,
-      image: "nginx:1.27",
-      memoryReservation: 128,
-      essential: i === 0,
-      ...c,
-    })),
-    tags: [{ key: "dns-cache", value: "enabled" }],
-    ...overrides,
-  } as TaskDefinitionInput;
-}
+import { bridgeApp } from "./helpers/fixtures.ts";
 
 function injected(result: InjectResult): Injected {
   if (result.outcome !== "injected") throw new Error(`refused: ${JSON.stringify(result.refusals)}`);

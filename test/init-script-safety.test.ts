@@ -6,19 +6,12 @@
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type InitScriptConfig, renderInitScript } from "#shared/engine/init-script.ts";
+import { DEFAULT_OPTIONS } from "#shared/engine/options.ts";
 import { removeBusyboxAppletDir, Sandbox, SHELLS } from "./helpers/shell-sandbox.ts";
 
 const BASE: InitScriptConfig = {
-  cacheSuccessCapacity: 9984,
-  cacheSuccessTtl: 300,
-  cacheDenialCapacity: 9984,
-  cacheDenialTtl: 5,
-  prefetch: true,
-  serveStale: "1h verify",
+  ...DEFAULT_OPTIONS,
   healthPort: 8086,
-  metricsPort: null,
-  upstreams: [],
-  fallback: true,
   resolverTimeout: 1,
   resolverAttempts: 3,
 };

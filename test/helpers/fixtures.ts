@@ -1,4 +1,4 @@
-import type { TaskDefinitionInput } from "#shared/engine/task-definition.ts";
+import type { Container, TaskDefinitionInput } from "#shared/engine/task-definition.ts";
 
 /** The bundled example's shape: one essential Fargate container logging to CloudWatch. */
 export function fargateApp(overrides: Partial<TaskDefinitionInput> = {}): TaskDefinitionInput {
@@ -27,4 +27,25 @@ export function fargateApp(overrides: Partial<TaskDefinitionInput> = {}): TaskDe
     tags: [{ key: "dns-cache", value: "enabled" }],
     ...overrides,
   };
+}
+
+/** An EC2 bridge-mode definition (the node cache path): containers c0, c1, … with c0 essential. */
+export function bridgeApp(
+  containers: Partial<Container>[] = [{}],
+  overrides: Partial<TaskDefinitionInput> = {},
+): TaskDefinitionInput {
+  return {
+    family: "web",
+    networkMode: "bridge",
+    requiresCompatibilities: ["EC2"],
+    containerDefinitions: containers.map((c, i) => ({
+      name: `c${i}`,
+      image: "nginx:1.27",
+      memoryReservation: 128,
+      essential: i === 0,
+      ...c,
+    })),
+    tags: [{ key: "dns-cache", value: "enabled" }],
+    ...overrides,
+  } as TaskDefinitionInput;
 }
